@@ -1,0 +1,82 @@
+"""``EnaioClient``: the one façade jobs use. It builds the configured interface's client from one
+``Settings`` object and offers the same operations whichever interface is behind it."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol, cast
+
+from connector.config import Interface, Settings
+from connector.enaio.interface import InterfaceClient, ServerInfo
+from connector.enaio.model import EnaioObject
+from connector.enaio.query import Query
+from connector.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from connector.enaio.objdef import ObjectDefinition
+
+# Interface rooms, imported only when configured (the SOAP room pulls in zeep).
+_ROOMS: dict[str, str] = {
+    "dms": "connector.enaio.dms.client:DmsClient",
+    "osrest": "connector.enaio.osrest.client:OsrestClient",
+    "soap": "connector.enaio.soap.client:SoapClient",
+}
+
+
+class _ClientFactory(Protocol):
+    def __call__(self, settings: Settings) -> InterfaceClient: ...
+
+
+def interface_client(settings: Settings, interface: Interface | None = None) -> InterfaceClient:
+    """Build the client of one interface room."""
+    name = interface or settings.interface
+    target = _ROOMS.get(name)
+    if target is None:
+        raise ConfigurationError(f"unknown interface {name!r}", key="interface")
+    module_name, _, class_name = target.partition(":")
+    factory = cast(_ClientFactory, getattr(importlib.import_module(module_name), class_name))
+    if name != settings.interface:
+        settings = settings.model_copy(update={"interface": name})
+    return factory(settings)
+
+
+class EnaioClient:
+    """Façade over one interface client; ``client.rest``-style sub-clients are not needed because all
+    interfaces answer the same operations (see :class:`~connector.enaio.interface.InterfaceClient`)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.api: InterfaceClient = interface_client(settings)
+        self._objdef: ObjectDefinition | None = None
+
+    @property
+    def interface(self) -> str:
+        return self.api.interface
+
+    def server_info(self) -> ServerInfo:
+        return self.api.server_info()
+
+    def object_definition(self) -> ObjectDefinition:
+        """Fetched once per client (the rooms revalidate with ETag / If-Modified-Since when asked again)."""
+        if self._objdef is None:
+            self._objdef = self.api.object_definition()
+        return self._objdef
+
+    def search(self, query: Query) -> Iterator[EnaioObject]:
+        return self.api.search(query)
+
+    def get(self, object_id: int) -> EnaioObject:
+        return self.api.get(object_id)
+
+    def close(self) -> None:
+        self.api.close()
+
+    def __enter__(self) -> EnaioClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

@@ -1,0 +1,1 @@
+"""A faithful local enaio: site object definition, SQLite store, one surface per interface."""

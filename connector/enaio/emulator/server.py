@@ -1,0 +1,92 @@
+"""Serve the emulator with waitress (keep-alive, threads), in the foreground or in a background thread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from types import TracebackType
+from zoneinfo import ZoneInfo
+
+import waitress
+from waitress.server import BaseWSGIServer, MultiSocketServer
+
+from connector.enaio.emulator.app import create_app
+from connector.enaio.emulator.faults import FaultInjector, FaultRule
+from connector.enaio.emulator.state import EmulatorState
+from connector.enaio.emulator.store import Store
+from connector.enaio.objdef import ObjectDefinition, default_site_path, load_objdef
+from connector.timeutil import DEFAULT_ZONE
+
+log = logging.getLogger(__name__)
+
+DEMO_USERS = {"demo": "demo"}
+
+
+def build_state(
+    *,
+    site: Path | None = None,
+    data: Path | None = None,
+    users: dict[str, str] | None = None,
+    demo: bool = False,
+    scale: int = 1,
+    timezone: str = DEFAULT_ZONE,
+    faults: list[FaultRule] | None = None,
+    seed: int | None = None,
+) -> EmulatorState:
+    """Everything an emulator needs; with ``demo`` the demo county is loaded and user demo/demo exists."""
+    objdef: ObjectDefinition = load_objdef(site or default_site_path())
+    tz = ZoneInfo(timezone)
+    store = Store(objdef, path=data, tz=tz)
+    all_users = dict(users or {})
+    if demo:
+        all_users.update(DEMO_USERS)
+        if store.max_seq() == 0:
+            from connector.enaio.emulator.demo import generate
+            from connector.enaio.emulator.loader import load_seed
+
+            summary = load_seed(store, generate(scale=scale) if seed is None else generate(scale=scale, seed=seed))
+            log.info("demo county loaded: %s", summary)
+    return EmulatorState(
+        store=store, objdef=objdef, users=all_users, tz=tz, faults=FaultInjector(faults or [], seed=0)
+    )
+
+
+class EmulatorServer:
+    """A running emulator on ``host:port`` (port 0 picks a free one); use as a context manager."""
+
+    def __init__(self, state: EmulatorState, host: str = "127.0.0.1", port: int = 0, threads: int = 4) -> None:
+        self.state = state
+        self.app = create_app(state)
+        server = waitress.create_server(self.app, host=host, port=port, threads=threads, ident="enaio-emulator")
+        if isinstance(server, MultiSocketServer):
+            raise RuntimeError("emulator listens on one address only")
+        self._server: BaseWSGIServer = server
+        self.host = host
+        self.port = int(server.effective_port)  # type: ignore[union-attr]
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> EmulatorServer:
+        self._thread = threading.Thread(target=self._server.run, name="enaio-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._server.run()
+
+    def close(self) -> None:
+        self._server.close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

@@ -1,0 +1,85 @@
+"""The ``enaio-connector`` command: a thin click layer over plain job functions.
+
+Exit codes (for cron, systemd timers and the Windows Task Scheduler):
+0 ok · 1 failed · 2 usage or configuration error · 3 another run holds the lock ·
+4 finished, but some records failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import click
+
+from connector.errors import EnaioError
+from connector.logs import configure_logging, redact_text
+
+log = logging.getLogger("enaio_connector")
+
+
+class _Main(click.Group):
+    """Turns the connector's typed errors into one clear line and an exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EnaioError as exc:
+            click.echo(f"error: {redact_text(str(exc))}", err=True)
+            log.debug("command failed", exc_info=True)
+            ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+        except Exception as exc:
+            # A bug, not a user error: one line on stderr, the redacted traceback only in the DEBUG log.
+            click.echo(f"internal error: {type(exc).__name__}: {redact_text(str(exc))}", err=True)
+            log.debug("internal error", exc_info=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    default="WARNING",
+    show_default=True,
+    envvar="ENAIO_LOG_LEVEL",
+    help="Log level (logs go to stderr).",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    envvar="ENAIO_LOG_FORMAT",
+    help="json writes one JSON object per line, for log collectors.",
+)
+@click.version_option(package_name="enaio-connector")
+def main(log_level: str, log_format: str) -> None:
+    """enaio-connector: read, report and write the enaio case data of the Integrationsmanagement."""
+    configure_logging(log_level.upper(), "json" if log_format == "json" else "text", _personal_field_names())
+
+
+def _personal_field_names() -> set[str]:
+    """Schema fields marked personal; their values are redacted wherever a log record names them."""
+    from schemas import ENTITIES, personal_fields
+
+    return {name.rsplit(".", 1)[-1] for model in ENTITIES.values() for name in personal_fields(model)}
+
+
+def _register() -> None:
+    from jobs.commands.schema import schema
+
+    main.add_command(schema)
+
+
+_register()
+
+
+def run() -> None:  # pragma: no cover - console entry for python -m
+    main(prog_name="enaio-connector")
+    sys.exit(0)
