@@ -43,15 +43,6 @@ class RetryPolicy(BaseModel):
     """Upper bound for a server's ``Retry-After``; a longer wait is cut to this."""
 
 
-class LoggingSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    format: Literal["text", "json"] = "text"
-    personal_fields: tuple[str, ...] = ()
-    """Extra field names whose values are redacted in logs (the schemas' personal fields always are)."""
-
-
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -77,8 +68,11 @@ class Settings(BaseSettings):
     soap_path: str = DEFAULT_PATHS["soap"]
     osrest_incremental: Literal["server", "scan"] = "server"
     """How osrest searches find changed objects: a server-side condition, or a scan sorted by MODIFIED."""
+    pseudonym_key: SecretStr | None = None
+    """Key of the keyed hash (HMAC-SHA256) behind every pseudonym in exports and reports; keep it secret."""
+    mapping_profile: str = "default"
+    """Mapping profile: a name under mappings/profiles/ or a path to a YAML file."""
     retry: RetryPolicy = RetryPolicy()
-    logging: LoggingSettings = LoggingSettings()
 
     @field_validator("url")
     @classmethod

@@ -72,8 +72,10 @@ def _personal_field_names() -> set[str]:
 
 
 def _register() -> None:
+    from jobs.commands.config import config_group
     from jobs.commands.schema import schema
 
+    main.add_command(config_group)
     main.add_command(schema)
 
 

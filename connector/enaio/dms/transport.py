@@ -1,0 +1,134 @@
+"""DMS service endpoints over the shared :class:`~connector.http.HttpTransport`, and the error body
+``{"code", "message", "field"?, "holder"?}`` turned into typed errors (with the field / lock holder)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from connector.config import Settings
+from connector.errors import (
+    ConflictError,
+    EnaioError,
+    LockedError,
+    NotFoundError,
+    PermanentError,
+    PermissionDeniedError,
+    ResponseFormatError,
+    ValidationError,
+)
+from connector.http import ErrorDetail, HttpOptions, HttpTransport, error_for_status
+
+# Client errors this room decodes itself (HttpTransport handles 401 and the transient statuses).
+_DECODED = frozenset({400, 403, 404, 405, 409, 410, 412, 413, 415, 422, 423})
+
+_VALIDATION_CODES = frozenset(
+    {"UNKNOWN_FIELD", "UNKNOWN_OBJECT_TYPE", "INVALID_VALUE", "SYNTAX_ERROR", "MISSING_PARAMETER"}
+)
+
+
+def parse_error_body(response: requests.Response) -> tuple[str | int | None, str, str | None, str | None]:
+    """(code, message, field, holder) of an error response; tolerant of non-JSON bodies."""
+    try:
+        body = json.loads(response.content or b"null")
+    except ValueError:
+        lines = response.text.strip().splitlines()
+        return None, (lines[0][:300] if lines else response.reason or ""), None, None
+    if not isinstance(body, Mapping):
+        return None, response.reason or "", None, None
+    code = body.get("code", body.get("errorCode"))
+    message = body.get("message") or body.get("error") or response.reason or ""
+    field = body.get("field")
+    holder = body.get("holder")
+    return (
+        code if isinstance(code, str | int) else None,
+        str(message)[:500],
+        field if isinstance(field, str) else None,
+        holder if isinstance(holder, str) else None,
+    )
+
+
+def error_detail(response: requests.Response) -> ErrorDetail:
+    code, message, _, _ = parse_error_body(response)
+    return code, message
+
+
+def error_from_response(response: requests.Response, operation: str) -> EnaioError:
+    """The typed error for a DMS error response, carrying the field or the lock holder."""
+    code, message, field, holder = parse_error_body(response)
+    status = response.status_code
+    kwargs: dict[str, Any] = {"operation": operation, "url": response.url, "code": code, "status": status}
+    text = message or f"HTTP {status}"
+    if status == 423 or code == "LOCKED":
+        return LockedError(text, holder=holder, **kwargs)
+    if status in (400, 422) or code in _VALIDATION_CODES:
+        return ValidationError(text, field=field, **kwargs)
+    if status == 404:
+        return NotFoundError(text, **kwargs)
+    if status == 403:
+        return PermissionDeniedError(text, **kwargs)
+    if status in (409, 412):
+        return ConflictError(text, **kwargs)
+    if status in _DECODED:
+        return PermanentError(text, **kwargs)
+    return error_for_status(response, operation, (code, message))
+
+
+class DmsTransport:
+    """Sends DMS requests: URLs relative to the DMS endpoint, JSON decoding, typed errors."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.base = settings.endpoint("dms")
+        auth = None
+        if settings.username is not None:
+            password = settings.password.get_secret_value() if settings.password else ""
+            auth = (settings.username, password)
+        self.http = HttpTransport(HttpOptions.from_settings(settings), auth=auth, error_detail=error_detail)
+
+    def url(self, *parts: str | int) -> str:
+        return "/".join([self.base, *(quote(str(part), safe="") for part in parts)])
+
+    def call(
+        self,
+        method: str,
+        url: str,
+        *,
+        operation: str,
+        idempotent: bool,
+        ok_statuses: frozenset[int] = frozenset(),
+        **kwargs: Any,
+    ) -> requests.Response:
+        response = self.http.request(
+            method,
+            url,
+            operation=operation,
+            idempotent=idempotent,
+            ok_statuses=_DECODED | ok_statuses,
+            **kwargs,
+        )
+        if response.status_code >= 400 and response.status_code not in ok_statuses:
+            error = error_from_response(response, operation)
+            response.close()
+            raise error
+        return response
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def decode_json(response: requests.Response, operation: str) -> Any:
+    """The JSON body, decimals kept exact; ``ResponseFormatError`` when it is not JSON."""
+    try:
+        return json.loads(response.content, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ResponseFormatError(
+            f"response is not valid JSON: {exc}",
+            operation=operation,
+            url=response.url,
+            status=response.status_code,
+        ) from None

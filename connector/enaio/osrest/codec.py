@@ -1,0 +1,386 @@
+"""``Query`` -> osrest search body, osrest JSON -> wire models.
+
+The osrest query form is a conjunction of per-field values (enaio-rest.md §4.1). What it cannot express
+exactly (OR groups, ``<>``, ``BETWEEN``, a second condition on the same field) is left out of the body
+and re-checked on the client (``CompiledSearch.residual``); the body then asks for a superset.
+
+Emulator choices this codec relies on (docs/emulator-choices.md, osrest): comparison prefixes
+``>=``/``>``/``<=``/``<`` in ``value`` of date, number and base-param conditions; ``"null": false`` for
+IS NOT NULL; ``"values": [...]`` for IN; ``systemfields`` for location and id conditions;
+``result_config.garbageMode: 1`` for the recycle bin.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError as PydanticValidationError
+
+from connector import timeutil
+from connector.enaio.model import FieldValue
+from connector.enaio.objdef import FieldDef, ObjectDefinition, ObjectType, ValueType
+from connector.enaio.query import AncestorCondition, Condition, Deleted, Expr, Group, Op, Query, Sort, System
+from connector.enaio.osrest.wire import WireFileList, WireHistoryEntry, WireObject
+from connector.errors import ResponseFormatError, ValidationError
+
+Strategy = Literal["server", "scan"]
+
+_PREFIX = {Op.GE: ">=", Op.GT: ">", Op.LE: "<=", Op.LT: "<"}
+_BASE_PARAMS = {
+    System.CREATED: "Created",
+    System.CREATOR: "Creator",
+    System.MODIFIED: "Modified",
+    System.MODIFIER: "Modifier",
+}
+_SYSTEM_FIELDS = {
+    System.OBJECT_ID,
+    System.FOLDER_ID,
+    System.REGISTER_ID,
+    System.PARENT_ID,
+    System.LOCKUSER,
+}
+_ORDERED = {ValueType.DATE, ValueType.DATETIME, ValueType.INTEGER, ValueType.DECIMAL}
+
+
+def wire_datetime(moment: datetime, tz: ZoneInfo) -> str:
+    """A point in time as osrest index data and base params carry it: local ``dd.MM.yyyy HH:mm:ss``."""
+    return timeutil.to_local_naive(moment, tz).strftime("%d.%m.%Y %H:%M:%S")
+
+
+def ceil_second(moment: datetime) -> datetime:
+    """enaio stores whole seconds, so ``>= 10:00:00.4`` means ``>= 10:00:01``."""
+    if moment.microsecond:
+        return moment.replace(microsecond=0) + timedelta(seconds=1)
+    return moment
+
+
+@dataclass
+class CompiledSearch:
+    """The page-independent part of a search request plus what the client must still check."""
+
+    otype: ObjectType
+    body: dict[str, Any]
+    params: dict[str, str]
+    residual: Expr | None = None
+    stop_before: datetime | None = None
+    """Scan strategy: results arrive newest first; the first one older than this ends the search."""
+    max_hits: int | None = None
+    sort_keys: list[dict[str, Any]] = field(default_factory=list)
+
+    def page(self, offset: int, page_size: int) -> tuple[dict[str, Any], dict[str, str]]:
+        body = json.loads(json.dumps(self.body))
+        config = body["query"].setdefault("result_config", {})
+        config["offset"] = offset
+        config["pagesize"] = page_size
+        if self.max_hits is not None and self.residual is None:
+            config["maxhits"] = self.max_hits
+        return body, dict(self.params)
+
+
+class _Compiler:
+    def __init__(self, otype: ObjectType, tz: ZoneInfo) -> None:
+        self.otype = otype
+        self.tz = tz
+        self.fields: dict[str, dict[str, Any]] = {}
+        self.baseparams: dict[str, dict[str, Any]] = {}
+        self.systemfields: dict[str, dict[str, Any]] = {}
+        self.exact = True
+
+    def add(self, expr: Expr) -> None:
+        if isinstance(expr, Group):
+            if expr.any_of and len(expr.items) != 1:
+                self.exact = False  # OR: the client checks it
+                return
+            for item in expr.items:
+                self.add(item)
+            return
+        if not self._condition(expr):
+            self.exact = False
+
+    def _condition(self, condition: Condition) -> bool:
+        """Put the condition into the body; ``False`` when it is not expressible exactly."""
+        if condition.system:
+            return self._system(condition)
+        fd = self.otype.resolve_field(condition.field)
+        if fd.is_table or fd.internal in self.fields:
+            return False
+        spec = self._spec(condition, fd)
+        if spec is None:
+            return False
+        wire, exact = spec
+        self.fields[fd.internal] = wire
+        return exact
+
+    def _spec(self, condition: Condition, fd: FieldDef) -> tuple[dict[str, Any], bool] | None:
+        op = condition.op
+        if op is Op.IS_NULL:
+            return {"null": True}, True
+        if op is Op.NOT_NULL:
+            return {"null": False}, True
+        texts = [self._text(fd, value) for value in condition.values]
+        if op is Op.LIKE:
+            return ({"value": texts[0]}, True) if fd.value_type is ValueType.TEXT else None
+        if op is Op.EQ:
+            # an '*' or '?' in a text value is a wildcard on the server: ask for the superset
+            literal = fd.value_type is not ValueType.TEXT or not any(c in texts[0] for c in "*?")
+            return {"value": texts[0]}, literal
+        if op is Op.IN:
+            literal = fd.value_type is not ValueType.TEXT or not any(c in t for t in texts for c in "*?")
+            return {"values": texts}, literal
+        if op in _PREFIX and fd.value_type in _ORDERED:
+            return {"value": _PREFIX[op] + texts[0]}, True
+        return None
+
+    def _text(self, fd: FieldDef, value: FieldValue) -> str:
+        if isinstance(value, str) and fd.value_type is ValueType.TEXT:
+            return value
+        return fd.to_wire_text(value, tz=self.tz)
+
+    def _system(self, condition: Condition) -> bool:
+        op = condition.op
+        name = condition.field
+        if name in _BASE_PARAMS:
+            key = _BASE_PARAMS[System(name)]
+            if key in self.baseparams or op not in (Op.EQ, *_PREFIX):
+                return False
+            value = condition.values[0]
+            if isinstance(value, datetime):
+                if op in (Op.GE, Op.LT):
+                    value = ceil_second(value)
+                elif op is not Op.EQ:
+                    value = value.replace(microsecond=0)
+                text = wire_datetime(value, self.tz)
+                if op is Op.EQ and value.microsecond:
+                    return False
+            else:
+                text = str(value)
+            self.baseparams[key] = {"value": _PREFIX.get(op, "") + text}
+            return True
+        if name in _SYSTEM_FIELDS:
+            if name in self.systemfields:
+                return False
+            if op is Op.EQ:
+                self.systemfields[name] = {"value": str(condition.values[0])}
+            elif op is Op.IN:
+                self.systemfields[name] = {"values": [str(v) for v in condition.values]}
+            elif op is Op.IS_NULL:
+                self.systemfields[name] = {"null": True}
+            elif op is Op.NOT_NULL:
+                self.systemfields[name] = {"null": False}
+            else:
+                return False
+            return True
+        return False
+
+    def query_part(self) -> dict[str, Any]:
+        part: dict[str, Any] = {}
+        if self.fields:
+            part["fields"] = self.fields
+        if self.baseparams:
+            part["baseparams"] = self.baseparams
+        if self.systemfields:
+            part["systemfields"] = self.systemfields
+        return part
+
+
+def _sort_entries(otype: ObjectType, order_by: Sequence[Sort]) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    for position, sort in enumerate(order_by, start=1):
+        name = sort.field.strip()
+        if not name:
+            # osrest answers an empty sort field with HTTP 500 and a stack trace (S3)
+            raise ValidationError("sort field name is empty", operation="osrest.search")
+        if not sort.system:
+            name = otype.resolve_field(name).internal
+        entries.append(
+            {"internalName": name, "sort_pos": position, "sort_order": "DESC" if sort.descending else "ASC"}
+        )
+    return entries
+
+
+def compile_search(
+    query: Query, objdef: ObjectDefinition, tz: ZoneInfo, strategy: Strategy = "server"
+) -> CompiledSearch:
+    """Compile a query; ``strategy`` decides how ``modified_since`` reaches the server (the one place)."""
+    otype = objdef.resolve_type(query.type_name)
+    main = _Compiler(otype, tz)
+    if query.where is not None:
+        main.add(query.where)
+    residual_parts: list[Expr] = [] if main.exact or query.where is None else [query.where]
+    order_by = tuple(query.order_by)
+    stop_before: datetime | None = None
+    if query.modified_since is not None:
+        since = query.modified_since
+        if since.tzinfo is None:
+            raise ValidationError("modified_since must be an aware datetime", field="modified_since")
+        since_condition = Condition(System.MODIFIED, Op.GE, (since,), system=True)
+        if strategy == "server":
+            before = dict(main.baseparams)
+            if not main._system(since_condition):
+                main.baseparams = before
+                residual_parts.append(since_condition)
+        else:
+            residual_parts.append(since_condition)
+            if not order_by:
+                # newest first: everything after the first older object is older too
+                order_by = (Sort(System.MODIFIED, descending=True, system=True),)
+                stop_before = since
+    if not any(s.system and s.field == System.OBJECT_ID for s in order_by):
+        order_by = (*order_by, Sort(System.OBJECT_ID, system=True))  # stable pages
+    sort_keys = _sort_entries(otype, order_by)
+
+    query_part: dict[str, Any] = {"objectTypeId": str(otype.type_id), **main.query_part()}
+    config: dict[str, Any] = {"fieldsschema_mode": "ALL", "fieldsschema": sort_keys}
+    if query.deleted is Deleted.ONLY:
+        config["garbageMode"] = 1
+    query_part["result_config"] = config
+    body: dict[str, Any] = {"query": query_part}
+    additional = [_ancestor(objdef, ancestor, tz) for ancestor in query.ancestors]
+    if additional:
+        body["additionalQueries"] = additional
+    residual: Expr | None = None
+    if len(residual_parts) == 1:
+        residual = residual_parts[0]
+    elif residual_parts:
+        residual = Group(items=tuple(residual_parts))
+    return CompiledSearch(
+        otype=otype,
+        body=body,
+        params={"objecttypeid": str(otype.type_id)},
+        residual=residual,
+        stop_before=stop_before,
+        max_hits=query.max_hits,
+        sort_keys=sort_keys,
+    )
+
+
+def _ancestor(objdef: ObjectDefinition, ancestor: AncestorCondition, tz: ZoneInfo) -> dict[str, Any]:
+    otype = objdef.resolve_type(ancestor.type_name)
+    compiler = _Compiler(otype, tz)
+    compiler.add(ancestor.where)
+    if not compiler.exact:
+        raise ValidationError(
+            f"the condition on ancestor type {otype.internal} cannot be expressed in an osrest "
+            "additionalQuery (only AND of =, LIKE, IN, NULL and comparisons on dates and numbers)",
+            operation="osrest.search",
+        )
+    return {"objectTypeId": str(otype.type_id), "internalName": otype.internal, **compiler.query_part()}
+
+
+# -- writes -------------------------------------------------------------------------------------------
+
+
+def field_values(
+    otype: ObjectType,
+    fields: Mapping[str, FieldValue | None],
+    tables: Mapping[str, Sequence[Mapping[str, FieldValue]]] | None,
+    tz: ZoneInfo,
+) -> dict[str, Any]:
+    """The ``fields`` map of an insert/update ``data`` part; values are strings, ``""`` clears."""
+    wire: dict[str, Any] = {}
+    for name, value in fields.items():
+        fd = otype.resolve_field(name)
+        if fd.is_table:
+            raise ValidationError(f"{fd.internal} is a table field; pass it in tables", field=fd.internal)
+        text = "" if value is None else fd.to_wire_text(value, tz=tz)
+        wire[fd.internal] = {"value": text, "internalName": fd.internal}
+    for name, rows in (tables or {}).items():
+        fd = otype.resolve_field(name)
+        if not fd.is_table:
+            raise ValidationError(f"{fd.internal} is not a table field", field=fd.internal)
+        columns = fd.columns
+        wire_rows = []
+        for row in rows:
+            unknown = set(row) - set(fd.columns_by_name)
+            if unknown:
+                raise ValidationError(
+                    f"unknown column(s) {', '.join(sorted(unknown))} in table {fd.internal}", field=fd.internal
+                )
+            wire_rows.append(
+                [
+                    "" if row.get(col.internal) is None else col.to_wire_text(row[col.internal], tz=tz)
+                    for col in columns
+                ]
+            )
+        wire[fd.internal] = {
+            "internalName": fd.internal,
+            "columns": [{"internalName": col.internal, "type": col.type} for col in columns],
+            "rows": wire_rows,
+        }
+    return wire
+
+
+# -- responses ----------------------------------------------------------------------------------------
+
+
+def _json(payload: bytes | str, operation: str) -> Any:
+    try:
+        return json.loads(payload)
+    except ValueError as exc:
+        raise ResponseFormatError(f"response is not JSON: {exc}", operation=operation) from exc
+
+
+def parse_objects(payload: bytes | str, operation: str = "osrest.search") -> list[WireObject]:
+    data = _json(payload, operation)
+    if not isinstance(data, list):
+        raise ResponseFormatError("search response is not a JSON array", operation=operation)
+    try:
+        return [WireObject.model_validate(item) for item in data]
+    except PydanticValidationError as exc:
+        raise ResponseFormatError(f"unexpected object shape: {_first_error(exc)}", operation=operation) from exc
+
+
+def parse_object(payload: bytes | str, operation: str = "osrest.get") -> WireObject:
+    data = _json(payload, operation)
+    if isinstance(data, list) and len(data) == 1:
+        data = data[0]
+    try:
+        return WireObject.model_validate(data)
+    except PydanticValidationError as exc:
+        raise ResponseFormatError(f"unexpected object shape: {_first_error(exc)}", operation=operation) from exc
+
+
+def parse_file_list(payload: bytes | str) -> WireFileList:
+    try:
+        return WireFileList.model_validate(_json(payload, "osrest.files"))
+    except PydanticValidationError as exc:
+        raise ResponseFormatError(f"unexpected file list: {_first_error(exc)}", operation="osrest.files") from exc
+
+
+def parse_history(payload: bytes | str) -> list[WireHistoryEntry]:
+    data = _json(payload, "osrest.history")
+    if not isinstance(data, list):
+        raise ResponseFormatError("history response is not a JSON array", operation="osrest.history")
+    try:
+        return [WireHistoryEntry.model_validate(item) for item in data]
+    except PydanticValidationError as exc:
+        raise ResponseFormatError(f"unexpected history: {_first_error(exc)}", operation="osrest.history") from exc
+
+
+def parse_new_id(payload: bytes | str) -> int:
+    """Insert answers the new id as a plain integer (S4), tolerated also as a JSON string or number."""
+    text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
+    text = text.strip().strip('"')
+    try:
+        number = float(text) if "." in text else int(text)
+    except ValueError as exc:
+        raise ResponseFormatError(
+            f"insert answered {text[:40]!r}, not an object id", operation="osrest.insert"
+        ) from exc
+    if isinstance(number, float) and (not math.isfinite(number) or not number.is_integer()):
+        raise ResponseFormatError(f"insert answered {text[:40]!r}, not an object id", operation="osrest.insert")
+    return int(number)
+
+
+def _first_error(exc: PydanticValidationError) -> str:
+    errors = exc.errors()
+    if not errors:
+        return str(exc)
+    first = errors[0]
+    return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
