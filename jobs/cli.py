@@ -77,6 +77,15 @@ def _register() -> None:
 
     main.add_command(config_group)
     main.add_command(schema)
+    main.add_command(__import__("jobs.commands.emulator", fromlist=["emulator"]).emulator)
+    main.add_command(__import__("jobs.commands.check", fromlist=["check"]).check)
+    from jobs.commands.demo import demo
+    from jobs.commands.kennzahlen import kennzahlen
+    from jobs.commands.quality import quality
+
+    main.add_command(kennzahlen)
+    main.add_command(quality)
+    main.add_command(demo)
 
 
 _register()

@@ -12,7 +12,7 @@ from connector.enaio.emulator.faults import FaultRule
 from connector.enaio.emulator.server import EmulatorServer, build_state
 
 # Every interface room the scenario tests run against; a room joins when its client exists.
-INTERFACES: tuple[Interface, ...] = ("dms",)
+INTERFACES: tuple[Interface, ...] = ("dms", "soap", "osrest")
 
 TEST_USERS = {"alice": "alice-secret", "bob": "bob-secret"}
 

@@ -100,7 +100,9 @@ class Converter:
         elif prop.local_name:
             ref = prop.local_name
         if ref is None:
-            raise ResponseFormatError(f"system:objectTypeId {prop.value!r} is not a type id", operation=operation)
+            raise ResponseFormatError(
+                f"system:objectTypeId {prop.value!r} is not a type id", operation=operation
+            )
         try:
             return self.objdef.resolve_type(ref)
         except UnknownObjectTypeError:
@@ -192,17 +194,23 @@ class Converter:
         if raw is None:
             return []
         if not isinstance(raw, list):
-            raise ValidationError(f"{name}: a table value must be a list of rows", field=name, operation=operation)
+            raise ValidationError(
+                f"{name}: a table value must be a list of rows", field=name, operation=operation
+            )
         rows = []
         for row in raw:
             if not isinstance(row, dict):
-                raise ValidationError(f"{name}: a table row must be an object", field=name, operation=operation)
+                raise ValidationError(
+                    f"{name}: a table row must be an object", field=name, operation=operation
+                )
             typed: dict[str, FieldValue] = {}
             for column_name, cell in row.items():
                 column = columns.get(column_name)
                 if column is None:
                     raise ValidationError(
-                        f"{name}: unknown column {column_name!r}", field=f"{name}.{column_name}", operation=operation
+                        f"{name}: unknown column {column_name!r}",
+                        field=f"{name}.{column_name}",
+                        operation=operation,
                     )
                 value = self._typed(column, cell, operation)
                 if value is not None:

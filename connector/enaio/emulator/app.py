@@ -15,6 +15,15 @@ SurfaceFactory = Callable[[EmulatorState], Blueprint]
 def _surfaces() -> list[SurfaceFactory]:
     # Each interface room of the emulator contributes one blueprint.
     factories: list[SurfaceFactory] = []
+    from connector.enaio.emulator.osrest import blueprint as osrest_blueprint
+
+    factories.append(osrest_blueprint)
+    from connector.enaio.emulator.dms import blueprint as dms_blueprint
+
+    factories.append(dms_blueprint)
+    from connector.enaio.emulator.soap import blueprint as soap_blueprint
+
+    factories.append(soap_blueprint)
     return factories
 
 

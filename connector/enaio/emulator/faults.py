@@ -43,9 +43,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeVar, cast
 from xml.sax.saxutils import escape
 
 if TYPE_CHECKING:
@@ -53,6 +52,8 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 log = logging.getLogger(__name__)
+
+_App = TypeVar("_App", bound="WSGIApplication")
 
 ACTIONS: Final = ("status", "delay", "reset", "truncate", "expire_session", "drop_response")
 INTERFACE_PREFIXES: Final = (("dms", "/api/dms"), ("osrest", "/osrest/api"), ("soap", "/osws/services"))
@@ -188,10 +189,13 @@ class FaultRule:
             if value is None:
                 continue
             name = {"probability": "p"}.get(key, key)
-            text = str(value).replace(";", "\\;").replace(":", "\\:")
-            parts.append(f"{name}={text if key == 'path' else value}")
+            if isinstance(value, float):
+                text = repr(value)
+            else:
+                text = str(value).replace(";", "\\;").replace(":", "\\:")
+            parts.append(f"{name}={text}")
         if self.delay is not None:
-            parts.append(f"s={self.delay:g}")
+            parts.append(f"s={self.delay!r}")
         return ":".join(parts)
 
 
@@ -353,13 +357,11 @@ def error_response(interface: str | None, status: int, message: str, path: str) 
     """Body and content type of an injected error in the interface's own shape."""
     if interface == "soap":
         return soap_fault("Client" if status < 500 else "Server", message), "text/xml; charset=utf-8"
-    reason = _reason(status)
-    body: dict[str, Any] = {"status": status, "error": reason, "message": message}
     if interface == "osrest":
-        body = {"errorCode": status, "status": status, "message": message}
+        body: dict[str, Any] = {"errorCode": status, "status": status, "message": message}
     else:
-        body.update(code=reason.upper().replace(" ", "_"), path=path)
-        body["timestamp"] = datetime.now(UTC).isoformat(timespec="milliseconds")
+        # the dms surface's shape (connector/enaio/emulator/dms/errors.py)
+        body = {"code": _reason(status).upper().replace(" ", "_").replace("-", "_"), "message": message}
     return json.dumps(body).encode(), "application/json"
 
 
@@ -419,6 +421,11 @@ class FaultInjector:
     def attach(self, expire_sessions: Callable[[], None]) -> None:
         """Connect the emulator state whose sessions ``expire_session`` forgets (done by control.py)."""
         self._expire = expire_sessions
+
+    def reseed(self, seed: int) -> None:
+        """Use another seed from the next :meth:`set_rules` on."""
+        with self._lock:
+            self._seed = seed
 
     @property
     def rules(self) -> tuple[FaultRule, ...]:
@@ -484,7 +491,9 @@ class FaultInjector:
                 return delay, rule
         return delay, None
 
-    def wrap(self, app: WSGIApplication) -> WSGIApplication:
+    def wrap(self, app: _App) -> _App:
+        """``app`` behind the fault injection, typed as ``app`` so ``flask_app.wsgi_app = wrap(...)`` fits."""
+
         def middleware(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
             method = str(environ.get("REQUEST_METHOD", "GET"))
             path = str(environ.get("PATH_INFO", "") or "/")
@@ -496,7 +505,7 @@ class FaultInjector:
             log.info("fault %s on %s %s", rule.action, method, path)
             return self._inject(rule, app, environ, start_response, path)
 
-        return middleware
+        return cast("_App", middleware)
 
     def _inject(
         self,

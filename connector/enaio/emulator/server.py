@@ -45,7 +45,9 @@ def build_state(
             from connector.enaio.emulator.demo import generate
             from connector.enaio.emulator.loader import load_seed
 
-            summary = load_seed(store, generate(scale=scale) if seed is None else generate(scale=scale, seed=seed))
+            summary = load_seed(
+                store, generate(scale=scale) if seed is None else generate(scale=scale, seed=seed)
+            )
             log.info("demo county loaded: %s", summary)
     return EmulatorState(
         store=store, objdef=objdef, users=all_users, tz=tz, faults=FaultInjector(faults or [], seed=0)
@@ -55,15 +57,19 @@ def build_state(
 class EmulatorServer:
     """A running emulator on ``host:port`` (port 0 picks a free one); use as a context manager."""
 
-    def __init__(self, state: EmulatorState, host: str = "127.0.0.1", port: int = 0, threads: int = 4) -> None:
+    def __init__(
+        self, state: EmulatorState, host: str = "127.0.0.1", port: int = 0, threads: int = 4
+    ) -> None:
         self.state = state
         self.app = create_app(state)
-        server = waitress.create_server(self.app, host=host, port=port, threads=threads, ident="enaio-emulator")
+        server = waitress.create_server(
+            self.app, host=host, port=port, threads=threads, ident="enaio-emulator"
+        )
         if isinstance(server, MultiSocketServer):
             raise RuntimeError("emulator listens on one address only")
         self._server: BaseWSGIServer = server
         self.host = host
-        self.port = int(server.effective_port)  # type: ignore[union-attr]
+        self.port = int(server.effective_port)
         self._thread: threading.Thread | None = None
 
     @property

@@ -51,26 +51,28 @@ class ValueType(StrEnum):
     @classmethod
     def from_dt(cls, dt: str, datatype: str = "") -> ValueType:
         """Map ``flags@dt`` (documented codes) with ``datatype`` as the fallback for codes we do not know."""
-        by_dt = {
-            "X": cls.TEXT,
-            "A": cls.TEXT,
-            "D": cls.DATE,
-            "Z": cls.DATETIME,  # our encoding E7; the vendor code for datetime is undocumented
-            "I": cls.INTEGER,
-            "9": cls.INTEGER,
-            "#": cls.DECIMAL,
-            "W": cls.TABLE,
-        }
-        if dt in by_dt:
-            return by_dt[dt]
-        by_datatype = {
-            "date": cls.DATE,
-            "datetime": cls.DATETIME,
-            "integer": cls.INTEGER,
-            "decimal": cls.DECIMAL,
-            "table": cls.TABLE,
-        }
-        return by_datatype.get(datatype.lower(), cls.TEXT)
+        if dt in _BY_DT:
+            return cls(_BY_DT[dt])
+        return cls(_BY_DATATYPE.get(datatype.lower(), "TEXT"))
+
+
+_BY_DT = {
+    "X": "TEXT",
+    "A": "TEXT",
+    "D": "DATE",
+    "Z": "DATETIME",  # our encoding E7; the vendor code for datetime is undocumented
+    "I": "INTEGER",
+    "9": "INTEGER",
+    "#": "DECIMAL",
+    "W": "TABLE",
+}
+_BY_DATATYPE = {
+    "date": "DATE",
+    "datetime": "DATETIME",
+    "integer": "INTEGER",
+    "decimal": "DECIMAL",
+    "table": "TABLE",
+}
 
 
 class _ValueCodec:
@@ -276,11 +278,11 @@ class TableColumn(_ValueCodec):
     valuesep: str | None = None
     is_checkbox: bool = False
 
-    @property
+    @cached_property
     def value_type(self) -> ValueType:  # type: ignore[override]
         return ValueType.from_dt(self.type)
 
-    @property
+    @cached_property
     def input_length(self) -> int:  # type: ignore[override]
         # date/number columns carry a display length, not a limit on text
         return self.length if self.value_type is ValueType.TEXT else 0
@@ -318,15 +320,15 @@ class FieldDef(_ValueCodec):
     columns: tuple[TableColumn, ...] = ()
     """Columns of a table field (``dt`` W), ordered by ``colpos``."""
 
-    @property
+    @cached_property
     def value_type(self) -> ValueType:  # type: ignore[override]
         return ValueType.from_dt(self.dt, self.datatype)
 
-    @property
+    @cached_property
     def is_checkbox(self) -> bool:  # type: ignore[override]
         return self.control_type == "checkbox"
 
-    @property
+    @cached_property
     def is_table(self) -> bool:
         return self.value_type is ValueType.TABLE
 

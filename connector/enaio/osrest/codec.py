@@ -25,8 +25,8 @@ from pydantic import ValidationError as PydanticValidationError
 from connector import timeutil
 from connector.enaio.model import FieldValue
 from connector.enaio.objdef import FieldDef, ObjectDefinition, ObjectType, ValueType
-from connector.enaio.query import AncestorCondition, Condition, Deleted, Expr, Group, Op, Query, Sort, System
 from connector.enaio.osrest.wire import WireFileList, WireHistoryEntry, WireObject
+from connector.enaio.query import AncestorCondition, Condition, Deleted, Expr, Group, Op, Query, Sort, System
 from connector.errors import ResponseFormatError, ValidationError
 
 Strategy = Literal["server", "scan"]
@@ -300,7 +300,8 @@ def field_values(
             unknown = set(row) - set(fd.columns_by_name)
             if unknown:
                 raise ValidationError(
-                    f"unknown column(s) {', '.join(sorted(unknown))} in table {fd.internal}", field=fd.internal
+                    f"unknown column(s) {', '.join(sorted(unknown))} in table {fd.internal}",
+                    field=fd.internal,
                 )
             wire_rows.append(
                 [
@@ -333,7 +334,9 @@ def parse_objects(payload: bytes | str, operation: str = "osrest.search") -> lis
     try:
         return [WireObject.model_validate(item) for item in data]
     except PydanticValidationError as exc:
-        raise ResponseFormatError(f"unexpected object shape: {_first_error(exc)}", operation=operation) from exc
+        raise ResponseFormatError(
+            f"unexpected object shape: {_first_error(exc)}", operation=operation
+        ) from exc
 
 
 def parse_object(payload: bytes | str, operation: str = "osrest.get") -> WireObject:
@@ -343,14 +346,18 @@ def parse_object(payload: bytes | str, operation: str = "osrest.get") -> WireObj
     try:
         return WireObject.model_validate(data)
     except PydanticValidationError as exc:
-        raise ResponseFormatError(f"unexpected object shape: {_first_error(exc)}", operation=operation) from exc
+        raise ResponseFormatError(
+            f"unexpected object shape: {_first_error(exc)}", operation=operation
+        ) from exc
 
 
 def parse_file_list(payload: bytes | str) -> WireFileList:
     try:
         return WireFileList.model_validate(_json(payload, "osrest.files"))
     except PydanticValidationError as exc:
-        raise ResponseFormatError(f"unexpected file list: {_first_error(exc)}", operation="osrest.files") from exc
+        raise ResponseFormatError(
+            f"unexpected file list: {_first_error(exc)}", operation="osrest.files"
+        ) from exc
 
 
 def parse_history(payload: bytes | str) -> list[WireHistoryEntry]:
@@ -360,7 +367,9 @@ def parse_history(payload: bytes | str) -> list[WireHistoryEntry]:
     try:
         return [WireHistoryEntry.model_validate(item) for item in data]
     except PydanticValidationError as exc:
-        raise ResponseFormatError(f"unexpected history: {_first_error(exc)}", operation="osrest.history") from exc
+        raise ResponseFormatError(
+            f"unexpected history: {_first_error(exc)}", operation="osrest.history"
+        ) from exc
 
 
 def parse_new_id(payload: bytes | str) -> int:
@@ -374,7 +383,9 @@ def parse_new_id(payload: bytes | str) -> int:
             f"insert answered {text[:40]!r}, not an object id", operation="osrest.insert"
         ) from exc
     if isinstance(number, float) and (not math.isfinite(number) or not number.is_integer()):
-        raise ResponseFormatError(f"insert answered {text[:40]!r}, not an object id", operation="osrest.insert")
+        raise ResponseFormatError(
+            f"insert answered {text[:40]!r}, not an object id", operation="osrest.insert"
+        )
     return int(number)
 
 

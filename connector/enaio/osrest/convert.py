@@ -109,7 +109,9 @@ def to_enaio_object(wire: WireObject, objdef: ObjectDefinition, tz: ZoneInfo) ->
     def moment(name: str, *aliases: str) -> datetime:
         raw = base(name, *aliases)
         if raw is None:
-            raise ValidationError(f"object {wire.osid} lacks base parameter {name}", operation="osrest.convert")
+            raise ValidationError(
+                f"object {wire.osid} lacks base parameter {name}", operation="osrest.convert"
+            )
         try:
             return parse_wire_datetime(raw, tz)
         except ValueError as exc:

@@ -48,13 +48,16 @@ class SessionOrBasicAuth(AuthBase):
         cookie = request.headers.get("Cookie", "")
         if f"{SESSION_COOKIE}=" in cookie:
             return request
-        return self._basic(request)
+        prepared: requests.PreparedRequest = self._basic(request)
+        return prepared
 
 
 class OsrestTransport:
     """Builds URLs under the osrest base and sends through one ``HttpTransport``."""
 
-    def __init__(self, base_url: str, options: HttpOptions, username: str | None, password: str | None) -> None:
+    def __init__(
+        self, base_url: str, options: HttpOptions, username: str | None, password: str | None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.logins = 0
         """Sessions the server opened for this client (first call and every re-login)."""

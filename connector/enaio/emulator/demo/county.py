@@ -140,7 +140,9 @@ def load_county() -> County:
             for name, m in raw["municipalities"].items()
         },
         populations={
-            name: Population(name, int(p["persons"]), p["accommodation"], p["municipalities"], p["households"])
+            name: Population(
+                name, int(p["persons"]), p["accommodation"], p["municipalities"], p["households"]
+            )
             for name, p in raw["populations"].items()
             if not name.startswith("_")
         },
@@ -175,7 +177,11 @@ def load_county() -> County:
         channels=_weights(raw["channels"]),
         fields_of_action={
             key: FieldOfAction(
-                key, float(f["weight"]), _strings(f["responsible"]), _strings(f["goals"]), _strings(f["steps"])
+                key,
+                float(f["weight"]),
+                _strings(f["responsible"]),
+                _strings(f["goals"]),
+                _strings(f["steps"]),
             )
             for key, f in raw["fields_of_action"].items()
         },

@@ -338,7 +338,9 @@ class _Parser:
         column = self.column_named(self.ident())
         if column.kind == "table":
             raise SqlError(
-                "INVALID_QUERY", f"table field {column.name!r} cannot be used in a condition", field=column.name
+                "INVALID_QUERY",
+                f"table field {column.name!r} cannot be used in a condition",
+                field=column.name,
             )
         return self.predicate(column)
 
@@ -412,7 +414,9 @@ class _Parser:
             raw = literal.raw
             items = raw if isinstance(raw, list) else [raw]
             if isinstance(raw, list) and not allow_lists:
-                raise SqlError("INVALID_VALUE", f"a list parameter is only allowed in IN (...) ({column.name})")
+                raise SqlError(
+                    "INVALID_VALUE", f"a list parameter is only allowed in IN (...) ({column.name})"
+                )
             for item in items:
                 values.append(self.typed(column, op, item, literal.typed_as))
         if op is Op.IN and not values:
@@ -424,13 +428,17 @@ class _Parser:
     def typed(self, column: Column, op: Op, raw: Any, typed_as: str | None) -> FieldValue:
         if raw is None or isinstance(raw, bool | dict | list):
             raise SqlError(
-                "INVALID_VALUE", f"{column.name}: {type(raw).__name__} is not a usable value", field=column.name
+                "INVALID_VALUE",
+                f"{column.name}: {type(raw).__name__} is not a usable value",
+                field=column.name,
             )
         if isinstance(raw, float):
             raw = Decimal(str(raw))
         if op is Op.LIKE:
             if column.kind != "text":
-                raise SqlError("INVALID_QUERY", f"LIKE needs a text field, {column.name} is not", field=column.name)
+                raise SqlError(
+                    "INVALID_QUERY", f"LIKE needs a text field, {column.name} is not", field=column.name
+                )
             return str(raw)
         kind = column.kind
         if typed_as == "date" and kind not in ("date", "datetime"):
@@ -483,5 +491,6 @@ def parse_statement(
     """Parse and resolve one search statement; :class:`SqlError` names what is wrong."""
     if not isinstance(statement, str) or not statement.strip():
         raise SqlError("SYNTAX_ERROR", "the query has no statement")
-    return _Parser(statement, objdef, parameters or {}, tz or timeutil.zone(timeutil.DEFAULT_ZONE)).statement()
-
+    return _Parser(
+        statement, objdef, parameters or {}, tz or timeutil.zone(timeutil.DEFAULT_ZONE)
+    ).statement()

@@ -57,7 +57,7 @@ def like_pattern(mask: str) -> str:
     return "".join(out)
 
 
-def _json_path(name: str) -> str:
+def json_path(name: str) -> str:
     return '$."' + name.replace('"', '""') + '"'
 
 
@@ -137,7 +137,7 @@ class Compiler:
             raise InvalidValue(
                 f"{f.qualified_name} is a table field and cannot be searched", field=f.internal
             )
-        self.params.append(_json_path(f.internal))
+        self.params.append(json_path(f.internal))
         sql = f"json_extract({alias}.data, ?)"
         if f.value_type is ValueType.DECIMAL:
             sql = f"CAST({sql} AS REAL)"
@@ -266,7 +266,7 @@ class Compiler:
         f = field_of(otype, sort.field)
         if f.is_table:
             raise InvalidValue(f"cannot sort by table field {f.qualified_name}", field=f.internal)
-        self.order_params.append(_json_path(f.internal))
+        self.order_params.append(json_path(f.internal))
         expr = "json_extract(o.data, ?)"
         if f.value_type is ValueType.DECIMAL:
             expr = f"CAST({expr} AS REAL)"

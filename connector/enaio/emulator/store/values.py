@@ -75,6 +75,27 @@ def _normalize(spec: FieldDef | TableColumn, value: Any, tz: ZoneInfo) -> FieldV
         raise InvalidValue(exc.message, field=spec.qualified_name) from exc
 
 
+def stored_value(spec: FieldDef | TableColumn, value: Any, tz: ZoneInfo) -> Stored | None:
+    """Validated stored form of one value (``None`` = empty); same rules as ``normalize``."""
+    vt = spec.value_type
+    kind = type(value)
+    # fast paths for already-typed values (the seed loader writes millions of them)
+    if kind is str and vt is ValueType.TEXT:
+        if not value.strip():
+            return None
+        try:
+            spec.check(value)
+        except FieldValueError as exc:
+            raise InvalidValue(exc.message, field=spec.qualified_name) from exc
+        return str(value)
+    if kind is date and vt is ValueType.DATE:
+        return str(value.isoformat())
+    if kind is int and vt is ValueType.INTEGER and not spec.is_checkbox:
+        return int(value)
+    typed = _normalize(spec, value, tz)
+    return None if typed is None else to_stored(typed, vt)
+
+
 def field_of(otype: ObjectType, name: str) -> FieldDef:
     found = otype.fields_by_name.get(name)
     if found is None:
@@ -97,8 +118,7 @@ def prepare_fields(
             raise InvalidValue(f"{f.qualified_name} is a table field; send its rows as a table", field=name)
         if f.readonly and not allow_readonly:
             raise ReadOnlyField(f.qualified_name)
-        typed = _normalize(f, value, tz)
-        out[name] = None if typed is None else to_stored(typed, f.value_type)
+        out[name] = stored_value(f, value, tz)
     return out
 
 
@@ -124,9 +144,9 @@ def prepare_tables(
                 col = f.columns_by_name.get(col_name)
                 if col is None:
                     raise UnknownField(col_name, scope=f"table field {f.qualified_name}")
-                typed = _normalize(col, value, tz)
-                if typed is not None:
-                    cells[col_name] = to_stored(typed, col.value_type)
+                stored = stored_value(col, value, tz)
+                if stored is not None:
+                    cells[col_name] = stored
             if check_required:
                 missing = [c.qualified_name for c in f.columns if c.required and c.internal not in cells]
                 if missing:

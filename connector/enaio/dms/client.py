@@ -1,0 +1,421 @@
+"""``DmsClient``: the :class:`~connector.enaio.interface.InterfaceClient` over enaio's DMS service
+(``/api/dms``): Basic auth on every request, SQL search with ``@parameters`` and ``skipCount`` paging,
+multipart writes, streamed downloads, the object definition cached and revalidated with ``If-None-Match``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from email.message import Message
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+from zoneinfo import ZoneInfo
+
+import requests
+
+from connector import timeutil
+from connector.config import Settings
+from connector.enaio.dms.codec import compile_search, parse_model, search_body
+from connector.enaio.dms.convert import Converter, properties
+from connector.enaio.dms.transport import DmsTransport, decode_json
+from connector.enaio.dms.wire import InfoResponse, ObjectsResponse, SearchResponse, WireObject
+from connector.enaio.interface import HistoryEntry, NewObject, ServerInfo, UploadFile
+from connector.enaio.model import EnaioObject, FieldValue, FileInfo, ObjectKind
+from connector.enaio.objdef import ObjectDefinition, ObjectType, UnknownObjectTypeError, load_objdef
+from connector.enaio.query import Query
+from connector.errors import ResponseFormatError, TransientError, ValidationError
+
+log = logging.getLogger(__name__)
+
+_HISTORY_PAGE = 200
+_CHUNK = 64 * 1024
+_FILENAME_STAR = re.compile(r"filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)")
+
+
+class DmsClient:
+    """One DMS service connection; not thread-safe (one ``requests.Session``)."""
+
+    interface = "dms"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.tz: ZoneInfo = timeutil.zone(settings.timezone)
+        self.transport = DmsTransport(settings)
+        self._objdef: ObjectDefinition | None = None
+        self._etag: str | None = None
+        self._converter: Converter | None = None
+
+    # -- metadata ------------------------------------------------------------------------------
+
+    def server_info(self) -> ServerInfo:
+        operation = "dms.info"
+        response = self.transport.call(
+            "GET", self.transport.url("info"), operation=operation, idempotent=True
+        )
+        info = parse_model(InfoResponse, decode_json(response, operation), operation)
+        version = info.server_version or info.version
+        if not version:
+            raise ResponseFormatError("info without a server version", operation=operation)
+        return ServerInfo(
+            interface=self.interface,
+            endpoint=self.transport.base,
+            server_version=version,
+            api_version=info.api_version,
+            user=info.user or self.settings.username,
+        )
+
+    def object_definition(self) -> ObjectDefinition:
+        """Fetched once, then revalidated with ``If-None-Match`` (304 keeps the cached model)."""
+        operation = "dms.schema.native"
+        headers = {"Accept": "application/xml"}
+        if self._objdef is not None and self._etag:
+            headers["If-None-Match"] = self._etag
+        response = self.transport.call(
+            "GET",
+            self.transport.url("schema", "native"),
+            operation=operation,
+            idempotent=True,
+            ok_statuses=frozenset({304}),
+            headers=headers,
+        )
+        if response.status_code == 304 and self._objdef is not None:
+            response.close()
+            log.debug("object definition unchanged (ETag %s)", self._etag)
+            return self._objdef
+        objdef = load_objdef(response.content)
+        self._objdef = objdef
+        self._etag = response.headers.get("ETag")
+        self._converter = Converter(objdef, self.tz)
+        log.info("object definition loaded: %d types", len(objdef.types_by_name))
+        return objdef
+
+    def _conv(self) -> Converter:
+        if self._converter is None:
+            self.object_definition()
+        assert self._converter is not None  # noqa: S101 - set by object_definition()
+        return self._converter
+
+    def _type(self, name: str, operation: str) -> ObjectType:
+        try:
+            return self._conv().objdef.type_by_name(name)
+        except UnknownObjectTypeError:
+            raise ValidationError(
+                f"unknown object type {name!r}", field=name, operation=operation, code="UNKNOWN_OBJECT_TYPE"
+            ) from None
+
+    # -- search --------------------------------------------------------------------------------
+
+    def search(self, query: Query) -> Iterator[EnaioObject]:
+        """Lazily page through the hits with ``skipCount``/``maxItems``."""
+        operation = "dms.search"
+        object_type = self._type(query.type_name, operation)
+        ancestors: list[tuple[str, Sequence[int]]] = []
+        for ancestor in query.ancestors:
+            ancestor_type = self._type(ancestor.type_name, operation)
+            if ancestor_type.kind is ObjectKind.DOCUMENT:
+                raise ValidationError(
+                    f"ancestor type {ancestor_type.internal} is a document", field=ancestor_type.internal
+                )
+            # S2's recipe: resolve the ancestors, then filter on the location ids
+            ids = [
+                obj.id for obj in self.search(Query(ancestor.type_name, where=ancestor.where, page_size=1000))
+            ]
+            column = "system:SDSTA_ID" if ancestor_type.kind is ObjectKind.FOLDER else "system:SDREG_ID"
+            ancestors.append((column, ids))
+        compiled = compile_search(query, object_type, self.tz, ancestors)
+        if compiled.empty:
+            return
+        page_size = max(1, query.page_size)
+        if query.max_hits is not None:
+            page_size = max(1, min(page_size, query.max_hits))
+        url = self.transport.url("objects", "search")
+        skip = 0
+        yielded = 0
+        previous: list[int] | None = None
+        while True:
+            body = search_body(compiled, query.deleted, skip, page_size)
+            # a search is a read: retrying it is safe
+            response = self.transport.call("POST", url, operation=operation, idempotent=True, json=body)
+            page = parse_model(SearchResponse, decode_json(response, operation), operation)
+            if not page.objects:
+                return
+            objects = [self._conv().to_object(wire, operation) for wire in page.objects]
+            ids = [obj.id for obj in objects]
+            if previous is not None and (ids == previous or set(ids) <= set(previous)):
+                raise ResponseFormatError(
+                    f"page at skipCount {skip} repeats the previous page's objects; the server does not "
+                    "advance skipCount",
+                    operation=operation,
+                )
+            for obj in objects:
+                yield obj
+                yielded += 1
+                if query.max_hits is not None and yielded >= query.max_hits:
+                    return
+            if len(objects) < page_size or page.has_more_items is False:
+                return
+            previous = ids
+            skip += len(objects)
+
+    # -- read ----------------------------------------------------------------------------------
+
+    def get(self, object_id: int) -> EnaioObject:
+        operation = "dms.get"
+        response = self.transport.call(
+            "GET", self.transport.url("objects", object_id), operation=operation, idempotent=True
+        )
+        wire = parse_model(WireObject, decode_json(response, operation), operation)
+        obj = self._conv().to_object(wire, operation)
+        if obj.id != object_id:
+            raise ResponseFormatError(f"asked for object {object_id}, got {obj.id}", operation=operation)
+        return obj
+
+    def download(self, object_id: int, index: int, destination: Path) -> FileInfo:
+        """Stream file ``index`` (1-based) to ``destination`` (written to a ``.part`` file, then renamed)."""
+        operation = "dms.download"
+        url = self.transport.url("objects", object_id, "contents", "file", index)
+        partial = destination.with_name(destination.name + ".part")
+        attempts = self.settings.retry.max_attempts
+        for attempt in range(1, attempts + 1):
+            response = self.transport.call("GET", url, operation=operation, idempotent=True, stream=True)
+            size = 0
+            try:
+                with partial.open("wb") as out:
+                    for chunk in response.iter_content(_CHUNK):
+                        out.write(chunk)
+                        size += len(chunk)
+            except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+                partial.unlink(missing_ok=True)
+                if attempt == attempts:
+                    raise TransientError(
+                        f"download broke off: {type(exc).__name__}", operation=operation, url=url
+                    ) from exc
+                log.warning("download of object %d file %d broke off; retrying", object_id, index)
+                continue
+            except BaseException:
+                partial.unlink(missing_ok=True)
+                raise
+            finally:
+                response.close()
+            expected = response.headers.get("Content-Length")
+            if expected is not None and expected.isdigit() and int(expected) != size:
+                partial.unlink(missing_ok=True)
+                raise ResponseFormatError(
+                    f"download of object {object_id} file {index} is incomplete ({size} of {expected} bytes)",
+                    operation=operation,
+                )
+            os.replace(partial, destination)
+            mime = (response.headers.get("Content-Type") or "application/octet-stream").split(";")[0].strip()
+            name = _filename(response.headers.get("Content-Disposition")) or destination.name
+            return FileInfo(index=index, name=name, mime_type=mime, size=size)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def history(self, object_id: int) -> list[HistoryEntry]:
+        operation = "dms.history"
+        url = self.transport.url("objects", object_id, "history")
+        entries: list[HistoryEntry] = []
+        page = 0
+        while True:
+            response = self.transport.call(
+                "GET",
+                url,
+                operation=operation,
+                idempotent=True,
+                params={"size": _HISTORY_PAGE, "page": page},
+            )
+            body = parse_model(ObjectsResponse, decode_json(response, operation), operation)
+            for wire in body.objects:
+                entries.append(self._history_entry(wire, operation))
+            if len(body.objects) < _HISTORY_PAGE:
+                entries.reverse()  # the service pages newest first; callers get them in order
+                return entries
+            page += 1
+
+    def _history_entry(self, wire: WireObject, operation: str) -> HistoryEntry:
+        action = wire.value("action")
+        user = wire.value("system:createdBy")
+        when = wire.value("system:creationDate")
+        description = wire.value("description")
+        if isinstance(action, str) and action.strip().lstrip("-").isdigit():
+            action = int(action)
+        if not isinstance(action, int) or isinstance(action, bool):
+            raise ResponseFormatError(f"history entry with action {action!r}", operation=operation)
+        if not isinstance(user, str) or not isinstance(when, str):
+            raise ResponseFormatError("history entry without user or time", operation=operation)
+        try:
+            moment = timeutil.parse_datetime(when, self.tz)
+        except ValueError:
+            raise ResponseFormatError(
+                f"history time {when!r} is not a date-time", operation=operation
+            ) from None
+        return HistoryEntry(
+            action=action,
+            user=user,
+            time=moment,
+            description=description if isinstance(description, str) else "",
+        )
+
+    # -- write ---------------------------------------------------------------------------------
+
+    def insert(self, new: NewObject) -> int:
+        operation = "dms.insert"
+        props = properties(new.fields, new.tables, self.tz)
+        props["system:objectTypeId"] = {"value": new.type_name}
+        if new.parent_id is not None:
+            props["system:parentId"] = {"value": str(new.parent_id)}
+        body = self._write(
+            "POST",
+            self.transport.url("objects"),
+            operation,
+            {"objects": [self._envelope(props, new.files)]},
+            new.files,
+        )
+        objects = parse_model(ObjectsResponse, body, operation).objects
+        if len(objects) != 1:
+            raise ResponseFormatError(f"insert answered with {len(objects)} objects", operation=operation)
+        object_id = objects[0].value("system:objectId")
+        if isinstance(object_id, str) and object_id.strip().isdigit():
+            return int(object_id)
+        if isinstance(object_id, int) and not isinstance(object_id, bool):
+            return object_id
+        raise ResponseFormatError(f"insert answered with object id {object_id!r}", operation=operation)
+
+    def update(
+        self,
+        object_id: int,
+        fields: Mapping[str, FieldValue | None],
+        *,
+        tables: Mapping[str, Sequence[Mapping[str, FieldValue]]] | None = None,
+        files: Sequence[UploadFile] = (),
+        replace_files: bool = False,
+        expected_modified: datetime | None = None,
+    ) -> None:
+        """Index data with ``PATCH`` (only given properties change); with files a multipart ``POST``."""
+        props = properties(fields, tables, self.tz)
+        headers: dict[str, str] = {}
+        if expected_modified is not None:
+            if expected_modified.tzinfo is None:
+                raise ValidationError("expected_modified must be an aware datetime")
+            headers["If-Unmodified-Since"] = _http_date(expected_modified)
+        if not files and not replace_files:
+            operation = "dms.patch"
+            self._write(
+                "PATCH",
+                self.transport.url("objects", object_id),
+                operation,
+                {"properties": props},
+                (),
+                headers=headers,
+            )
+            return
+        operation = "dms.update"
+        self._write(
+            "POST",
+            self.transport.url("objects", object_id),
+            operation,
+            {"objects": [self._envelope(props, files)]},
+            files,
+            headers=headers,
+            params={"replaceFiles": "true" if replace_files else "false"},
+        )
+
+    def delete(self, object_id: int, *, hard: bool = False, cascade: bool = False) -> None:
+        operation = "dms.delete"
+        params = {"hardDelete": str(hard).lower(), "cascadeDelete": str(cascade).lower()}
+        response = self.transport.call(
+            "DELETE",
+            self.transport.url("objects", object_id),
+            operation=operation,
+            idempotent=False,
+            params=params,
+        )
+        response.close()
+
+    def checkout(self, object_id: int) -> None:
+        response = self.transport.call(
+            "PUT",
+            self.transport.url("objects", object_id, "lock"),
+            operation="dms.checkout",
+            idempotent=False,
+        )
+        response.close()
+
+    def undo_checkout(self, object_id: int) -> None:
+        response = self.transport.call(
+            "DELETE",
+            self.transport.url("objects", object_id, "lock"),
+            operation="dms.undoCheckout",
+            idempotent=False,
+        )
+        response.close()
+
+    def close(self) -> None:
+        self.transport.close()
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _envelope(props: dict[str, dict[str, Any]], files: Sequence[UploadFile]) -> dict[str, Any]:
+        envelope: dict[str, Any] = {"properties": props}
+        if files:
+            envelope["contentStreams"] = [
+                {"mimeType": upload.mime_type, "fileName": upload.name, "cid": f"file{number}"}
+                for number, upload in enumerate(files, start=1)
+            ]
+        return envelope
+
+    def _write(
+        self,
+        method: str,
+        url: str,
+        operation: str,
+        payload: dict[str, Any],
+        files: Sequence[UploadFile],
+        *,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> Any:
+        """One write; multipart when files go along, else plain JSON. Writes are never retried."""
+        kwargs: dict[str, Any] = {"headers": dict(headers or {}), "params": dict(params or {})}
+        with contextlib.ExitStack() as stack:
+            if files:
+                parts: dict[str, Any] = {"data": (None, json.dumps(payload), "application/json")}
+                for number, upload in enumerate(files, start=1):
+                    cid = f"file{number}"
+                    handle: Any = upload.data if upload.data is not None else None
+                    if handle is None:
+                        if upload.path is None:
+                            raise ValidationError(f"upload {upload.name!r} has neither data nor path")
+                        handle = stack.enter_context(upload.path.open("rb"))
+                    parts[cid] = (upload.name, handle, upload.mime_type, {"Content-ID": f"<{cid}>"})
+                kwargs["files"] = parts
+            else:
+                kwargs["json"] = payload
+            response = self.transport.call(method, url, operation=operation, idempotent=False, **kwargs)
+        if response.status_code == 204 or not response.content:
+            return None
+        return decode_json(response, operation)
+
+
+def _filename(disposition: str | None) -> str | None:
+    if not disposition:
+        return None
+    star = _FILENAME_STAR.search(disposition)
+    if star:
+        return unquote(star.group(1).strip().strip('"'))
+    message = Message()
+    message["Content-Disposition"] = disposition
+    name = message.get_param("filename", header="Content-Disposition")
+    return name if isinstance(name, str) else None
+
+
+def _http_date(moment: datetime) -> str:
+    return format_datetime(moment.astimezone(UTC), usegmt=True)

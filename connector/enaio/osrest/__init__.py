@@ -1,0 +1,1 @@
+"""The osrest room: enaio appconnector (``/osrest/api``) client."""

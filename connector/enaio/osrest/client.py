@@ -1,0 +1,284 @@
+"""``OsrestClient``: the enaio appconnector (``/osrest/api``) behind the ``InterfaceClient`` operations."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from email.utils import format_datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from connector.config import Settings
+from connector.enaio.interface import HistoryEntry, NewObject, ServerInfo, UploadFile
+from connector.enaio.model import EnaioObject, FieldValue, FileInfo
+from connector.enaio.objdef import ObjectDefinition, load_objdef
+from connector.enaio.osrest import codec
+from connector.enaio.osrest.convert import parse_wire_datetime, to_enaio_object
+from connector.enaio.osrest.filters import matches
+from connector.enaio.osrest.transport import OsrestTransport
+from connector.enaio.osrest.wire import WireServiceInfo, WireSession
+from connector.enaio.query import Query
+from connector.errors import ConflictError, NotFoundError, ResponseFormatError
+from connector.http import HttpOptions
+from connector.timeutil import zone
+
+if TYPE_CHECKING:
+    import requests
+
+log = logging.getLogger(__name__)
+
+MAX_PAGES = 1_000_000
+"""Loop guard beyond the repeated-page check: no real search has this many pages."""
+
+
+class OsrestClient:
+    """One HTTP session (Basic, then the ``JSESSIONID`` cookie), retries of idempotent calls (search counts
+    as idempotent), one re-login on 401/403, lazy paginated search."""
+
+    interface = "osrest"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.tz = zone(settings.timezone)
+        self.endpoint = settings.endpoint("osrest")
+        password = settings.password.get_secret_value() if settings.password is not None else None
+        self.transport = OsrestTransport(
+            self.endpoint, HttpOptions.from_settings(settings), settings.username, password
+        )
+        self._objdef: ObjectDefinition | None = None
+        self._objdef_modified: str | None = None
+
+    # -- plumbing ----------------------------------------------------------------------------------------
+
+    def _get(self, *parts: str | int, operation: str, **kwargs: Any) -> requests.Response:
+        return self.transport.request("GET", self.transport.url(*parts), operation=operation, **kwargs)
+
+    def close(self) -> None:
+        self.transport.close()
+
+    # -- metadata --------------------------------------------------------------------------------------------
+
+    def server_info(self) -> ServerInfo:
+        info = WireServiceInfo.model_validate(self._get("serviceinfo", operation="osrest.serviceinfo").json())
+        session = WireSession.model_validate(self._get("session", operation="osrest.session").json())
+        return ServerInfo(
+            interface=self.interface,
+            endpoint=self.endpoint,
+            server_version=info.server_version or "unknown",
+            api_version=info.api_version,
+            user=session.username,
+        )
+
+    def object_definition(self) -> ObjectDefinition:
+        """``objdef/global``, revalidated with ``If-Modified-Since`` (304 keeps the cached copy)."""
+        headers = (
+            {"If-Modified-Since": self._objdef_modified} if self._objdef and self._objdef_modified else {}
+        )
+        response = self._get(
+            "objdef", "global", operation="osrest.objdef", headers=headers, ok_statuses=frozenset({304})
+        )
+        if response.status_code == 304 and self._objdef is not None:
+            return self._objdef
+        self._objdef = load_objdef(response.content)
+        self._objdef_modified = response.headers.get("Last-Modified") or format_datetime(
+            datetime.now().astimezone(), usegmt=False
+        )
+        return self._objdef
+
+    @property
+    def objdef(self) -> ObjectDefinition:
+        if self._objdef is None:
+            return self.object_definition()
+        return self._objdef
+
+    # -- reads -------------------------------------------------------------------------------------------
+
+    def search(self, query: Query) -> Iterator[EnaioObject]:
+        """Pages of ``query.page_size`` until a short page; a page repeating the previous ids is an error."""
+        compiled = codec.compile_search(query, self.objdef, self.tz, self.settings.osrest_incremental)
+        return self._pages(compiled, query.page_size)
+
+    def _pages(self, compiled: codec.CompiledSearch, page_size: int) -> Iterator[EnaioObject]:
+        offset = 0
+        yielded = 0
+        previous_ids: list[int] | None = None
+        url = self.transport.url("documents", "search")
+        for _ in range(MAX_PAGES):
+            body, params = compiled.page(offset, page_size)
+            response = self.transport.request(
+                "POST", url, operation="osrest.search", idempotent=True, json=body, params=params
+            )
+            page = codec.parse_objects(response.content)
+            ids = [item.osid for item in page]
+            if ids and ids == previous_ids:
+                raise ResponseFormatError(
+                    f"the server returned the same page twice (offset {offset}); paging does not advance",
+                    operation="osrest.search",
+                    url=url,
+                )
+            previous_ids = ids
+            for item in page:
+                obj = to_enaio_object(item, self.objdef, self.tz)
+                if compiled.stop_before is not None and obj.modified < compiled.stop_before:
+                    return
+                if compiled.residual is not None and not matches(
+                    compiled.residual, obj, compiled.otype, self.tz
+                ):
+                    continue
+                yield obj
+                yielded += 1
+                if compiled.max_hits is not None and yielded >= compiled.max_hits:
+                    return
+            if len(page) < page_size:
+                return
+            offset += len(page)
+        raise ResponseFormatError(
+            "search did not end after the maximum number of pages", operation="osrest.search"
+        )
+
+    def get(self, object_id: int) -> EnaioObject:
+        response = self._get("documents", "search", object_id, operation="osrest.get")
+        return to_enaio_object(codec.parse_object(response.content), self.objdef, self.tz)
+
+    def parents(self, object_id: int) -> list[int]:
+        """Ids of the object's parents, nearest first (``documents/parents/{id}``)."""
+        response = self._get("documents", "parents", object_id, operation="osrest.parents")
+        return [item.osid for item in codec.parse_objects(response.content, "osrest.parents")]
+
+    # -- writes --------------------------------------------------------------------------------------------
+
+    def _multipart(self, data: dict[str, Any], files: Sequence[UploadFile]) -> list[tuple[str, Any]]:
+        parts: list[tuple[str, Any]] = [
+            ("data", (None, json.dumps(data, ensure_ascii=False).encode("utf-8")))
+        ]
+        for upload in files:
+            parts.append(("file", (upload.name, upload.read(), upload.mime_type)))
+        return parts
+
+    def insert(self, new: NewObject) -> int:
+        otype = self.objdef.resolve_type(new.type_name)
+        data = {
+            "objectTypeId": str(otype.type_id),
+            "fields": codec.field_values(otype, new.fields, new.tables, self.tz),
+        }
+        parts: list[str | int] = ["documents", "insert"]
+        if new.parent_id is not None:
+            parts.append(new.parent_id)
+        response = self.transport.request(
+            "POST",
+            self.transport.url(*parts),
+            operation="osrest.insert",
+            params={"objecttypeid": str(otype.type_id)},
+            files=self._multipart(data, new.files),
+        )
+        return codec.parse_new_id(response.content)
+
+    def update(
+        self,
+        object_id: int,
+        fields: Mapping[str, FieldValue | None],
+        *,
+        tables: Mapping[str, Sequence[Mapping[str, FieldValue]]] | None = None,
+        files: Sequence[UploadFile] = (),
+        replace_files: bool = False,
+        expected_modified: datetime | None = None,
+    ) -> None:
+        current = self.get(object_id)
+        if expected_modified is not None and current.modified != expected_modified.replace(microsecond=0):
+            # osrest has no concurrency token (enaio-rest.md §6.4): compare right before writing
+            raise ConflictError(
+                f"object {object_id} changed since it was read (modified {current.modified.isoformat()})",
+                operation="osrest.update",
+            )
+        otype = self.objdef.type_by_id(current.type_id)
+        data = {
+            "osid": str(object_id),
+            "objectTypeId": str(otype.type_id),
+            "fields": codec.field_values(otype, fields, tables, self.tz),
+        }
+        self.transport.request(
+            "POST",
+            self.transport.url("documents", "update", object_id),
+            operation="osrest.update",
+            params={"objecttypeid": str(otype.type_id), "replacefiles": "true" if replace_files else "false"},
+            files=self._multipart(data, files),
+        )
+
+    def delete(self, object_id: int, *, hard: bool = False, cascade: bool = False) -> None:
+        params = {"recursive": "true" if cascade else "false"}
+        if hard:
+            params["hard"] = "true"
+        response = self.transport.request(
+            "DELETE",
+            self.transport.url("documentfiles", "delete", object_id),
+            operation="osrest.delete",
+            params=params,
+        )
+        if response.text.strip().strip('"').lower() not in ("true", ""):
+            raise ResponseFormatError(f"delete answered {response.text[:40]!r}", operation="osrest.delete")
+
+    def restore(self, object_id: int) -> None:
+        """Take an object back out of the recycle bin (emulator endpoint ``documents/restore/{id}``)."""
+        self.transport.request(
+            "POST", self.transport.url("documents", "restore", object_id), operation="osrest.restore"
+        )
+
+    def files(self, object_id: int) -> tuple[FileInfo, ...]:
+        response = self._get("documentfiles", object_id, operation="osrest.files")
+        listing = codec.parse_file_list(response.content)
+        if listing.file_infos:
+            return tuple(
+                FileInfo(index=f.index, name=f.name, mime_type=f.mime_type, size=f.size)
+                for f in sorted(listing.file_infos, key=lambda f: f.index)
+            )
+        return tuple(
+            FileInfo(index=n, name=name, mime_type="application/octet-stream", size=0)
+            for n, name in enumerate(listing.files, start=1)
+        )
+
+    def download(self, object_id: int, index: int, destination: Path) -> FileInfo:
+        info = next((f for f in self.files(object_id) if f.index == index), None)
+        if info is None:
+            raise NotFoundError(f"object {object_id} has no file {index}", operation="osrest.download")
+        response = self._get("documentfiles", object_id, index, operation="osrest.download", stream=True)
+        size = 0
+        partial = destination.with_name(destination.name + ".part")
+        try:
+            with response, partial.open("wb") as out:
+                for chunk in response.iter_content(chunk_size=1 << 16):
+                    out.write(chunk)
+                    size += len(chunk)
+            partial.replace(destination)
+        finally:
+            partial.unlink(missing_ok=True)
+        return info.model_copy(update={"size": size}) if info.size != size else info
+
+    def checkout(self, object_id: int) -> None:
+        self.transport.request(
+            "POST", self.transport.url("documentfiles", "checkout", object_id), operation="osrest.checkout"
+        )
+
+    def undo_checkout(self, object_id: int) -> None:
+        self.transport.request(
+            "POST",
+            self.transport.url("documentfiles", "checkout", "undo", object_id),
+            operation="osrest.undo_checkout",
+        )
+
+    def history(self, object_id: int) -> list[HistoryEntry]:
+        response = self._get("documents", "history", object_id, operation="osrest.history")
+        entries = []
+        for item in codec.parse_history(response.content):
+            if item.time is None:
+                raise ResponseFormatError("history entry without time", operation="osrest.history")
+            entries.append(
+                HistoryEntry(
+                    action=item.action,
+                    user=item.user,
+                    time=parse_wire_datetime(item.time, self.tz),
+                    description=item.description,
+                )
+            )
+        return entries

@@ -1,0 +1,271 @@
+"""``SoapClient``: the osws ``EcmWsMtom`` job interface as an :class:`InterfaceClient`.
+
+Reads use ``dms.GetResultList`` (LOL, paged with ``Offset``/``PageSize``) and ``dms.GetObjectDetails`` (HOL);
+writes go through the DMSData jobs; files come from ``std.StoreInCacheByID`` and go up as MTOM parts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+from connector.config import Settings
+from connector.enaio.interface import HistoryEntry, NewObject, ServerInfo, UploadFile
+from connector.enaio.model import EnaioObject, FieldValue, FileInfo
+from connector.enaio.objdef import ObjdefLookupError, ObjectDefinition, ObjectType, load_objdef
+from connector.enaio.query import Deleted, Query
+from connector.enaio.soap import codec
+from connector.enaio.soap.convert import to_history, to_object
+from connector.enaio.soap.transport import JobParamValue, SoapTransport, UploadPart
+from connector.enaio.soap.wire import CheckedOut, JobResult
+from connector.errors import NotFoundError, ResponseFormatError, ValidationError
+from connector.timeutil import zone
+
+log = logging.getLogger(__name__)
+
+FLAG_UTF8 = 4096
+MAX_PAGES = 1_000_000
+"""Loop guard: no search pages forever, whatever the server answers."""
+
+T = TypeVar("T")
+
+
+def _named(call: Callable[[], T]) -> T:
+    """Names the client rejects before sending become ``ValidationError`` naming the name."""
+    try:
+        return call()
+    except ObjdefLookupError as exc:
+        raise ValidationError(exc.message, field=str(exc.name)) from exc
+
+
+class SoapClient:
+    interface = "soap"
+
+    def __init__(self, settings: Settings, *, wsdl: str | Path | None = None) -> None:
+        self.settings = settings
+        self.tz = zone(settings.timezone)
+        self.transport = SoapTransport(settings, wsdl=wsdl)
+        self._objdef: ObjectDefinition | None = None
+
+    def close(self) -> None:
+        self.transport.close()
+
+    def _execute(
+        self,
+        name: str,
+        params: Mapping[str, JobParamValue] | None = None,
+        *,
+        files: Sequence[UploadFile] = (),
+        idempotent: bool = False,
+    ) -> JobResult:
+        parts: list[UploadPart] = []
+        for f in files:
+            if "\r" in f.mime_type or "\n" in f.mime_type:
+                raise ValidationError(f"MIME type of {f.name!r} contains a line break", field="mime_type")
+            parts.append((f.name, f.mime_type, f.read()))
+        return self.transport.execute(name, params, files=parts, idempotent=idempotent)
+
+    # ------------------------------------------------------------------------------------------ reading
+
+    def server_info(self) -> ServerInfo:
+        result = self._execute("krn.GetServerInfo", {"Flags": 0}, idempotent=True)
+        return ServerInfo(
+            interface=self.interface,
+            endpoint=self.transport.address,
+            server_version=result.text("Version"),
+            user=result.text("UserName") or self.settings.username,
+        )
+
+    def object_definition(self) -> ObjectDefinition:
+        result = self._execute("dms.GetObjDef", {"Flags": 1 + FLAG_UTF8}, idempotent=True)
+        self._objdef = load_objdef(result.binary("sRet"))
+        return self._objdef
+
+    @property
+    def objdef(self) -> ObjectDefinition:
+        if self._objdef is None:
+            return self.object_definition()
+        return self._objdef
+
+    def object_type(self, object_id: int) -> ObjectType:
+        result = self._execute("dms.GetObjectTypeByID", {"Flags": 0, "ObjectID": object_id}, idempotent=True)
+        return _named(lambda: self.objdef.type_by_id(result.integer("ObjectType")))
+
+    def search(self, query: Query) -> Iterator[EnaioObject]:
+        objdef = self.objdef
+        xml = _named(lambda: codec.build_query(query, objdef, self.tz))
+        return self._pages(query, xml)
+
+    def _pages(self, query: Query, xml: bytes) -> Iterator[EnaioObject]:
+        page_size = max(1, query.page_size)
+        limit = query.max_hits
+        offset = 0
+        previous_first: int | None = None
+        for _ in range(MAX_PAGES):
+            size = page_size if limit is None else min(page_size, limit - offset)
+            if size <= 0:
+                return
+            params: dict[str, JobParamValue] = {
+                "Flags": 0,
+                "XML": xml,
+                "Encoding": "UTF-8",
+                "Offset": offset,
+                "PageSize": size,
+                "MaxHits": -1 if limit is None else limit,
+            }
+            if query.deleted is Deleted.ONLY:
+                params["GarbageMode"] = 1
+            result = self._execute("dms.GetResultList", params, idempotent=True)
+            count = result.integer("Count")
+            total = result.integer("TotalHits", -1)
+            seen = 0
+            for wire in codec.read_content(result.binary("XML")):
+                if seen == 0:
+                    if wire.id == previous_first:
+                        raise ResponseFormatError(
+                            f"pagination does not advance (offset {offset} repeats object {wire.id})",
+                            operation="dms.GetResultList",
+                        )
+                    previous_first = wire.id
+                seen += 1
+                yield to_object(wire, self.objdef, self.tz)
+            if seen != count:
+                raise ResponseFormatError(
+                    f"Count says {count} rows, DMSContent has {seen}", operation="dms.GetResultList"
+                )
+            offset += seen
+            if seen < size or (total >= 0 and offset >= total):
+                return
+        raise ResponseFormatError(f"more than {MAX_PAGES} pages; giving up", operation="dms.GetResultList")
+
+    def get(self, object_id: int) -> EnaioObject:
+        result = self._execute(
+            "dms.GetObjectDetails", {"Flags": FLAG_UTF8, "ObjectID": object_id}, idempotent=True
+        )
+        for wire in codec.read_content(result.binary("XML"), operation="dms.GetObjectDetails"):
+            if wire.id == object_id:
+                return to_object(wire, self.objdef, self.tz)
+        raise NotFoundError(f"object {object_id} not in the answer", operation="dms.GetObjectDetails")
+
+    def deleted_objects(self, type_name: str | None = None, *, everyone: bool = True) -> list[EnaioObject]:
+        """The recycle bin (``dms.GetDeletedObjects``): the whole system's, or what this user deleted."""
+        params: dict[str, JobParamValue] = {"Flags": 0, "UserID": -1 if everyone else 0, "Encoding": "UTF-8"}
+        if type_name is not None:
+            params["XML"] = _named(lambda: codec.build_query(Query(type_name), self.objdef, self.tz))
+        result = self._execute("dms.GetDeletedObjects", params, idempotent=True)
+        reader = codec.read_content(result.binary("XML"), operation="dms.GetDeletedObjects")
+        return [to_object(wire, self.objdef, self.tz) for wire in reader]
+
+    def history(self, object_id: int) -> list[HistoryEntry]:
+        result = self._execute("dms.GetObjectHistory", {"Flags": 0, "ObjectID": object_id}, idempotent=True)
+        entries = [to_history(e, self.tz) for e in codec.read_history(result.binary("History"))]
+        entries.reverse()  # the server sends newest first; callers get them in order
+        return entries
+
+    def checked_out(self) -> list[CheckedOut]:
+        result = self._execute("dms.GetCheckedOutDocuments", {"Flags": 0}, idempotent=True)
+        return codec.read_checked_out(result.text("Info"))
+
+    def download(self, object_id: int, index: int, destination: Path) -> FileInfo:
+        info = next((f for f in self.get(object_id).files if f.index == index), None)
+        if info is None:
+            raise NotFoundError(f"object {object_id} has no file {index}", operation="std.StoreInCacheByID")
+        result = self._execute(
+            "std.StoreInCacheByID", {"Flags": 1, "dwObjectID": object_id, "Convert": 0}, idempotent=True
+        )
+        if len(result.files) < index:
+            raise ResponseFormatError(
+                f"{len(result.files)} file(s) returned, file {index} expected",
+                operation="std.StoreInCacheByID",
+            )
+        destination.write_bytes(result.files[index - 1].content)
+        return info
+
+    # ------------------------------------------------------------------------------------------ writing
+
+    def insert(self, new: NewObject) -> int:
+        objdef = self.objdef
+        otype = _named(lambda: objdef.type_by_name(new.type_name))
+        parent_type = self.object_type(new.parent_id) if new.parent_id is not None else None
+        xml = _named(
+            lambda: codec.build_insert(
+                objdef,
+                otype,
+                parent_id=new.parent_id,
+                parent_type=parent_type,
+                fields=new.fields,
+                tables=new.tables,
+                tz=self.tz,
+            )
+        )
+        result = self._execute(
+            "dms.XMLInsert",
+            {"Flags": 0, "Options": codec.options(checkkeyfields=True), "XML": xml, "JobUserGUID": ""},
+            files=new.files,
+        )
+        object_id = result.integer("ObjectID", -1)
+        if object_id <= 0:
+            raise ResponseFormatError("dms.XMLInsert returned no ObjectID", operation="dms.XMLInsert")
+        log.info("inserted %s %d", otype.internal, object_id)
+        return object_id
+
+    def update(
+        self,
+        object_id: int,
+        fields: Mapping[str, FieldValue | None],
+        *,
+        tables: Mapping[str, Sequence[Mapping[str, FieldValue]]] | None = None,
+        files: Sequence[UploadFile] = (),
+        replace_files: bool = False,
+        expected_modified: datetime | None = None,
+    ) -> None:
+        otype = self.object_type(object_id)
+        stamp = None
+        if expected_modified is not None:
+            if expected_modified.tzinfo is None:
+                raise ValidationError("expected_modified must be aware", field="expected_modified")
+            stamp = int(expected_modified.timestamp())
+        xml = _named(
+            lambda: codec.build_update(
+                self.objdef,
+                otype,
+                object_id,
+                fields=fields,
+                tables=tables,
+                concurrency_timestamp=stamp,
+                tz=self.tz,
+            )
+        )
+        opts = codec.options(replacetablefields=True, replacefiles=replace_files, checkkeyfields=True)
+        self._execute(
+            "dms.XMLUpdate", {"Flags": 0, "Options": opts, "XML": xml, "JobUserGUID": ""}, files=files
+        )
+
+    def delete(self, object_id: int, *, hard: bool = False, cascade: bool = False) -> None:
+        otype = self.object_type(object_id)
+        xml = codec.build_object_ref(self.objdef, otype, object_id)
+        opts = codec.options(harddelete=hard, deletecascading=cascade)
+        self._execute("dms.XMLDelete", {"Flags": 0, "Options": opts, "XML": xml, "JobUserGUID": ""})
+
+    def move(self, object_id: int, new_parent_id: int) -> None:
+        otype = self.object_type(object_id)
+        parent_type = self.object_type(new_parent_id)
+        xml = codec.build_object_ref(
+            self.objdef, otype, object_id, parent_id=new_parent_id, parent_type=parent_type
+        )
+        self._execute("dms.XMLMove", {"Flags": 0, "Options": "", "XML": xml, "JobUserGUID": ""})
+
+    def checkout(self, object_id: int) -> None:
+        otype = self.object_type(object_id)
+        self._execute(
+            "dms.CheckOutDocument", {"Flags": 0, "ObjectType": otype.type_id, "ObjectID": object_id}
+        )
+
+    def undo_checkout(self, object_id: int) -> None:
+        otype = self.object_type(object_id)
+        self._execute(
+            "dms.UndoCheckOutDocument", {"Flags": 0, "ObjectID": object_id, "ObjectType": otype.type_id}
+        )

@@ -1,0 +1,494 @@
+"""Server-api XML of the SOAP room: DMSQuery and DMSData built with lxml element builders, DMSContent
+(LOL rows streamed with ``iterparse``, HOL objects) and DMSHistory read through ``connector.xmlsafe``.
+
+Value text forms follow the server api: dates ``dd.mm.yyyy``, date-times ``dd.mm.yyyy HH:MM:SS`` in the
+server's zone, decimals with ``.``, ``OBJECT_MODIFYTIME``/``OBJECT_TIME`` as UNIX seconds.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import IO
+from zoneinfo import ZoneInfo
+
+from lxml import etree
+
+from connector import xmlsafe
+from connector.enaio.model import FieldValue, ObjectKind
+from connector.enaio.objdef import FieldDef, ObjectDefinition, ObjectType
+from connector.enaio.query import Condition, Expr, Group, Op, Query, Sort
+from connector.enaio.soap.wire import CheckedOut, WireFile, WireHistoryEntry, WireObject
+from connector.errors import ResponseFormatError, ValidationError
+
+SYSTEM_COLUMNS: tuple[str, ...] = (
+    "OBJECT_ID",
+    "SDSTA_ID",
+    "SDREG_ID",
+    "OBJECT_CRID",
+    "OBJECT_CRDATE",
+    "OBJECT_MODIFYUSER",
+    "OBJECT_MODIFYTIME",
+    "OBJECT_USERGUID",
+    "OBJECT_LOCKUSER",
+    "OBJECT_DELETED",
+)
+"""System fields every search asks for: ids, parents, base params, lock and recycle-bin state."""
+
+_EPOCH_FIELDS = frozenset({"OBJECT_MODIFYTIME", "OBJECT_TIME", "STAMM_TIME", "SDTIME"})
+
+_WIRE_OPS: Mapping[Op, str] = {
+    Op.EQ: "=",
+    Op.NE: "!=",
+    Op.LT: "<",
+    Op.LE: "<=",
+    Op.GT: ">",
+    Op.GE: ">=",
+    Op.IN: "IN",
+    Op.BETWEEN: "BETWEEN",
+    Op.LIKE: "LIKE",
+    Op.IS_NULL: "=",
+    Op.NOT_NULL: "!=",
+}
+
+
+def type_kind(otype: ObjectType) -> str:
+    return otype.kind.value
+
+
+def _tostring(root: etree._Element) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+# ---------------------------------------------------------------------------------------------- values
+
+
+def system_value_text(name: str, value: FieldValue, tz: ZoneInfo) -> str:
+    """A system-field condition value: UNIX seconds for the epoch columns, else enaio's text forms."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValidationError("naive datetime in a query; datetimes must be aware", field=name)
+        if name.upper() in _EPOCH_FIELDS:
+            return str(int(value.timestamp()))
+        return value.astimezone(tz).strftime("%d.%m.%Y %H:%M:%S")
+    if isinstance(value, date):
+        return value.strftime("%d.%m.%Y")
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def field_value_text(fdef: FieldDef, value: FieldValue, tz: ZoneInfo, *, mask: bool = False) -> str:
+    """A field value as enaio's text; search masks and text values go as they are."""
+    if isinstance(value, str) and (mask or fdef.value_type.value == "TEXT"):
+        return value
+    if isinstance(value, datetime) and fdef.value_type.value == "DATE":
+        return value.astimezone(tz).strftime("%d.%m.%Y")
+    return fdef.to_wire_text(value, tz=tz)
+
+
+# --------------------------------------------------------------------------------------------- DMSQuery
+
+
+def build_query(query: Query, objdef: ObjectDefinition, tz: ZoneInfo, *, fileinfo: bool = True) -> bytes:
+    """A DMSQuery (LOL) for one object type: all index fields, the system columns, sorting, conditions."""
+    otype = objdef.type_by_name(query.type_name)
+    root = etree.Element("DMSQuery", requesttype="LOL", fileinfo="1" if fileinfo else "0")
+    cabinet = objdef.cabinet(otype.cabinet)
+    archive = etree.SubElement(root, "Archive", internal_name=cabinet.internal)
+    ot = etree.SubElement(archive, "ObjectType", internal_name=otype.internal, type=type_kind(otype))
+    fields = etree.SubElement(ot, "Fields", field_schema="ALL")
+    sorts: dict[tuple[str, bool], tuple[int, Sort]] = {
+        (s.field.upper() if s.system else s.field, s.system): (pos, s)
+        for pos, s in enumerate(query.order_by, start=1)
+    }
+    for name in SYSTEM_COLUMNS:
+        el = etree.SubElement(fields, "Field", internal_name=name, system="1")
+        _sort_attrs(el, sorts.pop((name, True), None))
+    for (name, system), entry in sorts.items():
+        if not system:
+            otype.field(name)  # unknown sort field: fail here, naming it
+        el = etree.SubElement(fields, "Field", internal_name=name)
+        if system:
+            el.set("system", "1")
+        _sort_attrs(el, entry)
+    conditions = etree.SubElement(ot, "Conditions")
+    target_items: list[Expr] = []
+    if query.where is not None:
+        target_items.append(query.where)
+    if query.modified_since is not None:
+        target_items.append(Condition("OBJECT_MODIFYTIME", Op.GE, (query.modified_since,), system=True))
+    if target_items:
+        co = etree.SubElement(
+            conditions, "ConditionObject", internal_name=otype.internal, type=type_kind(otype)
+        )
+        for item in target_items:
+            _expr(co, item, otype, tz)
+    for anc in query.ancestors:
+        atype = objdef.type_by_name(anc.type_name)
+        co = etree.SubElement(
+            conditions, "ConditionObject", internal_name=atype.internal, type=type_kind(atype)
+        )
+        _expr(co, anc.where, atype, tz)
+    if not len(conditions):
+        ot.remove(conditions)
+    return _tostring(root)
+
+
+def _sort_attrs(el: etree._Element, entry: tuple[int, Sort] | None) -> None:
+    if entry is None:
+        return
+    pos, sort = entry
+    el.set("sortpos", str(pos))
+    el.set("sortorder", "DESC" if sort.descending else "ASC")
+
+
+def _expr(parent: etree._Element, expr: Expr, otype: ObjectType, tz: ZoneInfo) -> None:
+    if isinstance(expr, Group):
+        group = etree.SubElement(parent, "FieldGroup", operator="OR" if expr.any_of else "AND")
+        for item in expr.items:
+            _expr(group, item, otype, tz)
+        return
+    _condition(parent, expr, otype, tz)
+
+
+def _condition(parent: etree._Element, cond: Condition, otype: ObjectType, tz: ZoneInfo) -> None:
+    el = etree.SubElement(parent, "FieldCondition", operator=_WIRE_OPS[cond.op])
+    if cond.op in (Op.IS_NULL, Op.NOT_NULL):
+        texts: list[str] = []
+        etree.SubElement(el, "NULL")
+    elif cond.system:
+        texts = [system_value_text(cond.field, v, tz) for v in cond.values]
+    else:
+        fdef = otype.field(cond.field)
+        texts = [field_value_text(fdef, v, tz, mask=cond.op is Op.LIKE) for v in cond.values]
+    el.set("internal_name", cond.field)
+    if cond.system:
+        el.set("system", "1")
+    for text in texts:
+        etree.SubElement(el, "Value").text = text
+
+
+# ---------------------------------------------------------------------------------------------- DMSData
+
+
+def _data_skeleton(objdef: ObjectDefinition, otype: ObjectType) -> tuple[etree._Element, etree._Element]:
+    root = etree.Element("DMSData")
+    archive = etree.SubElement(root, "Archive", internal_name=objdef.cabinet(otype.cabinet).internal)
+    ot = etree.SubElement(
+        archive, "ObjectType", internal_name=otype.internal, type=type_kind(otype), id=str(otype.type_id)
+    )
+    return root, ot
+
+
+def _fields(
+    obj: etree._Element, otype: ObjectType, values: Mapping[str, FieldValue | None], tz: ZoneInfo
+) -> None:
+    if not values:
+        return
+    fields = etree.SubElement(obj, "Fields")
+    for name, value in values.items():
+        fdef = otype.field(name)
+        el = etree.SubElement(fields, "Field", internal_name=fdef.internal)
+        if value is None:
+            el.set("field_function", "NULL")
+        else:
+            el.text = field_value_text(fdef, value, tz)
+
+
+def _tables(
+    obj: etree._Element,
+    otype: ObjectType,
+    tables: Mapping[str, Sequence[Mapping[str, FieldValue]]],
+    tz: ZoneInfo,
+) -> None:
+    if not tables:
+        return
+    holder = etree.SubElement(obj, "TableFields")
+    for name, rows in tables.items():
+        fdef = otype.field(name)
+        table = etree.SubElement(holder, "TableField", internal_name=fdef.internal)
+        for line, row in enumerate(rows, start=1):
+            row_el = etree.SubElement(table, "Row", line=str(line))
+            for column_name, value in row.items():
+                column = fdef.column(column_name)
+                cell = etree.SubElement(row_el, "Field", internal_name=column.internal)
+                if isinstance(value, str):
+                    cell.text = value
+                else:
+                    cell.text = column.to_wire_text(value, tz=tz)
+
+
+def build_insert(
+    objdef: ObjectDefinition,
+    otype: ObjectType,
+    *,
+    parent_id: int | None,
+    parent_type: ObjectType | None,
+    fields: Mapping[str, FieldValue],
+    tables: Mapping[str, Sequence[Mapping[str, FieldValue]]],
+    tz: ZoneInfo,
+) -> bytes:
+    root, ot = _data_skeleton(objdef, otype)
+    obj = etree.SubElement(ot, "Object")
+    _location(obj, parent_id, parent_type)
+    if otype.kind is ObjectKind.DOCUMENT:
+        obj.set("maintype", str(otype.maintype))
+    _fields(obj, otype, fields, tz)
+    _tables(obj, otype, tables, tz)
+    return _tostring(root)
+
+
+def _location(obj: etree._Element, parent_id: int | None, parent_type: ObjectType | None) -> None:
+    if parent_id is None or parent_type is None:
+        return
+    if parent_type.kind is ObjectKind.FOLDER:
+        obj.set("folder_id", str(parent_id))
+        obj.set("folder_type", str(parent_type.type_id))
+    else:
+        # the server finds the register's folder itself
+        obj.set("register_id", str(parent_id))
+        obj.set("register_type", str(parent_type.type_id))
+
+
+def build_update(
+    objdef: ObjectDefinition,
+    otype: ObjectType,
+    object_id: int,
+    *,
+    fields: Mapping[str, FieldValue | None],
+    tables: Mapping[str, Sequence[Mapping[str, FieldValue]]] | None,
+    concurrency_timestamp: int | None,
+    tz: ZoneInfo,
+) -> bytes:
+    root, ot = _data_skeleton(objdef, otype)
+    obj = etree.SubElement(ot, "Object", object_id=str(object_id))
+    if concurrency_timestamp is not None:
+        obj.set("concurrency_timestamp", str(concurrency_timestamp))
+    _fields(obj, otype, fields, tz)
+    if tables is not None:
+        # an empty TableField replaces the rows with none (option REPLACETABLEFIELDS)
+        _tables(obj, otype, tables, tz)
+    return _tostring(root)
+
+
+def build_object_ref(
+    objdef: ObjectDefinition,
+    otype: ObjectType,
+    object_id: int,
+    *,
+    parent_id: int | None = None,
+    parent_type: ObjectType | None = None,
+) -> bytes:
+    """DMSData naming one object (``dms.XMLDelete``; with a parent: ``dms.XMLMove``'s new location)."""
+    root, ot = _data_skeleton(objdef, otype)
+    obj = etree.SubElement(ot, "Object", object_id=str(object_id))
+    _location(obj, parent_id, parent_type)
+    return _tostring(root)
+
+
+def options(**flags: bool) -> str:
+    """Job options as the server api writes them: ``NAME=1;NAME=0``."""
+    return ";".join(f"{name.upper()}={1 if on else 0}" for name, on in flags.items())
+
+
+# ------------------------------------------------------------------------------------------- DMSContent
+
+
+class _Context:
+    __slots__ = ("columns", "maintype", "table_columns", "type_id", "type_name")
+
+    def __init__(self) -> None:
+        self.type_id = 0
+        self.type_name = ""
+        self.maintype = 0
+        self.columns: list[tuple[str, bool]] = []
+        self.table_columns: dict[str, list[str]] = {}
+
+
+def read_content(
+    source: bytes | IO[bytes], *, huge_tree: bool = False, operation: str = "dms.GetResultList"
+) -> Iterator[WireObject]:
+    """Stream the objects of a DMSContent (LOL rows or HOL objects), clearing each one once read."""
+    stream = io.BytesIO(source) if isinstance(source, bytes) else source
+    ctx = _Context()
+    fmt = ""
+    try:
+        for event, el in xmlsafe.iterparse(
+            stream, events=("start", "end"), huge_tree=huge_tree, operation=operation
+        ):
+            tag = el.tag
+            if event == "start":
+                if tag == "DMSContent":
+                    fmt = (el.get("format") or "LOL").upper()
+                elif tag == "ObjectType":
+                    ctx = _Context()
+                    ctx.type_id = _int(el.get("id"), "ObjectType@id")
+                    ctx.type_name = el.get("internal_name") or el.get("name") or ""
+                    ctx.maintype = _int(el.get("maintype", str(ctx.type_id >> 16)), "ObjectType@maintype")
+                continue
+            parent = el.getparent()
+            parent_tag = parent.tag if parent is not None else None
+            if tag == "Columns" and parent_tag == "Rowset":
+                _read_columns(el, ctx)
+            elif tag == "Row" and parent_tag == "Rows":
+                yield _lol_row(el, ctx)
+                _release(el)
+            elif tag == "Object" and parent_tag == "ObjectList":
+                yield _hol_object(el, ctx)
+                _release(el)
+    except (ValueError, KeyError) as exc:
+        raise ResponseFormatError(
+            f"unreadable DMSContent ({fmt or 'unknown format'}): {exc}", operation=operation
+        ) from exc
+
+
+def _release(el: etree._Element) -> None:
+    el.clear(keep_tail=False)
+    parent = el.getparent()
+    if parent is not None:
+        while el.getprevious() is not None:
+            del parent[0]
+
+
+def _int(text: str | None, what: str) -> int:
+    if text is None or not text.strip():
+        raise ValueError(f"{what} missing")
+    return int(text)
+
+
+def _read_columns(el: etree._Element, ctx: _Context) -> None:
+    for child in el:
+        if child.tag == "Column":
+            name = child.get("internal_name") or child.get("name") or ""
+            ctx.columns.append((name, child.get("system") == "1"))
+        elif child.tag == "TableField":
+            name = child.get("internal_name") or child.get("name") or ""
+            ctx.table_columns[name] = [
+                c.get("internal_name") or c.get("name") or "" for c in child.iterfind("Columns/Column")
+            ]
+
+
+def _value_text(el: etree._Element, *, system: bool) -> str:
+    if system and el.get("value") is not None:
+        return el.get("value") or ""
+    return el.text or ""
+
+
+def _lol_row(row: etree._Element, ctx: _Context) -> WireObject:
+    values = row.findall("Value")
+    if len(values) != len(ctx.columns):
+        raise ValueError(f"row {row.get('id')} has {len(values)} values for {len(ctx.columns)} columns")
+    fields: dict[str, str] = {}
+    system: dict[str, str] = {}
+    for (name, is_system), value_el in zip(ctx.columns, values, strict=True):
+        text = _value_text(value_el, system=is_system)
+        if is_system:
+            system[name] = text
+        elif text != "":
+            fields[name] = text
+    tables: dict[str, list[dict[str, str]]] = {}
+    for table in row.iterfind("TableField"):
+        name = table.get("internal_name") or ""
+        column_names = ctx.table_columns.get(name, [])
+        rows = []
+        for trow in table.iterfind("Row"):
+            cells = [c.text or "" for c in trow.iterfind("Value")]
+            rows.append({c: v for c, v in zip(column_names, cells, strict=False) if v != ""})
+        if rows:
+            tables[name] = rows
+    return WireObject(
+        id=_int(row.get("id"), "Row@id"),
+        type_id=ctx.type_id,
+        type_name=ctx.type_name,
+        maintype=ctx.maintype,
+        fields=fields,
+        system=system,
+        tables=tables,
+        files=_files(row),
+    )
+
+
+def _hol_object(obj: etree._Element, ctx: _Context) -> WireObject:
+    fields: dict[str, str] = {}
+    system: dict[str, str] = {}
+    for f in obj.iterfind("Fields/Field"):
+        name = f.get("internal_name") or f.get("name") or ""
+        if f.get("system") == "1":
+            system[name] = _value_text(f, system=True)
+        elif f.text:
+            fields[name] = f.text
+    tables: dict[str, list[dict[str, str]]] = {}
+    for table in obj.iterfind("TableFields/TableField"):
+        name = table.get("internal_name") or ""
+        column_names = [c.get("internal_name") or "" for c in table.iterfind("Columns/Column")]
+        rows = []
+        for trow in table.iterfind("Row"):
+            cells = [c.text or "" for c in trow.iterfind("Value")]
+            rows.append({c: v for c, v in zip(column_names, cells, strict=False) if v != ""})
+        if rows:
+            tables[name] = rows
+    return WireObject(
+        id=_int(obj.get("id"), "Object@id"),
+        type_id=ctx.type_id,
+        type_name=ctx.type_name,
+        maintype=ctx.maintype,
+        fields=fields,
+        system=system,
+        tables=tables,
+        files=_files(obj),
+    )
+
+
+def _files(el: etree._Element) -> tuple[WireFile, ...]:
+    return tuple(
+        WireFile(
+            index=_int(f.get("index"), "File@index"),
+            name=f.get("name") or "",
+            mime_type=f.get("mimetype") or "application/octet-stream",
+            size=int(f.get("size") or 0),
+        )
+        for f in el.iterfind("Files/File")
+    )
+
+
+# ------------------------------------------------------------------------------------------- DMSHistory
+
+
+def read_history(data: bytes, *, operation: str = "dms.GetObjectHistory") -> list[WireHistoryEntry]:
+    """DMSHistory (UTF-16 by default): newest first, as the server sends it."""
+    root = xmlsafe.parse_bytes(data, operation=operation)
+    if root.tag != "DMSHistory":
+        raise ResponseFormatError(f"expected <DMSHistory>, got <{root.tag!s}>", operation=operation)
+    entries = []
+    for mod in root.iterfind("Modification"):
+        action = mod.find("Action")
+        try:
+            entries.append(
+                WireHistoryEntry(
+                    action=_int(action.get("id") if action is not None else None, "Action@id"),
+                    time=mod.findtext("Time") or "",
+                    user=mod.findtext("UserNameShort") or "",
+                    description=mod.findtext("Description") or "",
+                )
+            )
+        except ValueError as exc:
+            raise ResponseFormatError(f"unreadable history entry: {exc}", operation=operation) from exc
+    return entries
+
+
+def read_checked_out(info: str, *, operation: str = "dms.GetCheckedOutDocuments") -> list[CheckedOut]:
+    """``typeId,docId,checkoutTimestamp,activeVariantId;…``"""
+    out = []
+    for entry in info.split(";"):
+        if not entry.strip():
+            continue
+        parts = entry.split(",")
+        try:
+            type_id, object_id, stamp, variant = (int(p) for p in parts)
+        except ValueError as exc:
+            raise ResponseFormatError(f"unreadable checkout entry {entry!r}", operation=operation) from exc
+        out.append(CheckedOut(type_id=type_id, object_id=object_id, timestamp=stamp, variant_id=variant))
+    return out

@@ -1,0 +1,42 @@
+"""Output writers: json, csv, xlsx, html (and pdf with the optional extra)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Final
+
+from connector.errors import UsageError
+from jobs.kennzahlen.compute import KennzahlenResult
+from jobs.kennzahlen.outputs.html import require_pdf_support, write_html, write_pdf
+from jobs.kennzahlen.outputs.tabular import write_csv, write_json
+from jobs.kennzahlen.outputs.xlsx import write_xlsx
+
+__all__ = ["DEFAULT_FORMATS", "FORMATS", "parse_formats", "write_outputs"]
+
+Writer = Callable[[KennzahlenResult, Path], Path]
+
+FORMATS: Final[dict[str, tuple[str, Writer]]] = {
+    "json": ("kennzahlen.json", write_json),
+    "csv": ("kennzahlen.csv", write_csv),
+    "xlsx": ("kennzahlen.xlsx", write_xlsx),
+    "html": ("kennzahlen.html", write_html),
+    "pdf": ("kennzahlen.pdf", write_pdf),
+}
+DEFAULT_FORMATS: Final = ("xlsx", "csv", "json", "html")
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    """`xlsx,csv` → ("xlsx", "csv"); unknown names are a UsageError; pdf is checked for its extra here."""
+    names = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
+    unknown = [name for name in names if name not in FORMATS]
+    if unknown or not names:
+        raise UsageError(f"unknown format {', '.join(unknown) or text!r}: choose from {', '.join(FORMATS)}")
+    if "pdf" in names:
+        require_pdf_support()
+    return names
+
+
+def write_outputs(result: KennzahlenResult, out_dir: Path, formats: Iterable[str]) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [writer(result, out_dir / file_name) for file_name, writer in (FORMATS[f] for f in formats)]

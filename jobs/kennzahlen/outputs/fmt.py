@@ -1,0 +1,93 @@
+"""German display of numbers, dates and catalogue values, without locale (servers rarely have de_DE)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Final
+
+__all__ = ["LABELS", "de_date", "de_number", "label", "neutralize_formula"]
+
+LABELS: Final[dict[str, str]] = {
+    "VORLAEUFIGE_UNTERBRINGUNG": "Vorläufige Unterbringung",
+    "ANSCHLUSSUNTERBRINGUNG": "Anschlussunterbringung",
+    "PRIVATWOHNUNG": "Privatunterkunft",
+    "JUGENDHILFE": "Jugendhilfe",
+    "SONSTIGE": "Sonstige",
+    "WEIBLICH": "weiblich",
+    "MAENNLICH": "männlich",
+    "DIVERS": "divers",
+    "OHNE_ANGABE": "ohne Angabe",
+    "MOESSINGEN": "Mössingen",
+    "ROTTENBURG": "Rottenburg",
+    "TUEBINGEN": "Tübingen",
+    "SPRACHE": "Sprache",
+    "KINDER_FAMILIE_KITA": "Kinder, Familie, Kita",
+    "SCHULE_BILDUNG": "Schule, Bildung",
+    "AUSBILDUNG_STUDIUM": "Ausbildung, Studium",
+    "ARBEIT_BESCHAEFTIGUNG": "Arbeit, Beschäftigung",
+    "WOHNEN": "Wohnen",
+    "GESUNDHEIT": "Gesundheit",
+    "FINANZEN_LEISTUNGEN_BEHOERDEN": "Finanzen, Leistungen, Behörden",
+    "AUFENTHALT_RECHT": "Aufenthalt, Recht",
+    "SOZIALE_TEILHABE_EHRENAMT_FREIZEIT": "Teilhabe, Ehrenamt, Freizeit",
+    "SONSTIGES": "Sonstiges",
+    "OFFEN": "offen",
+    "IN_BEARBEITUNG": "in Bearbeitung",
+    "ERREICHT": "erreicht",
+    "TEILWEISE_ERREICHT": "teilweise erreicht",
+    "NICHT_ERREICHT": "nicht erreicht",
+    "VERWORFEN": "verworfen",
+    "mit_begruendung": "mit begründeter Verlängerung",
+    "ohne": "ohne begründete Verlängerung",
+    "SYR": "Syrien",
+    "AFG": "Afghanistan",
+    "IRQ": "Irak",
+    "ERI": "Eritrea",
+    "NGA": "Nigeria",
+    "GMB": "Gambia",
+    "SOM": "Somalia",
+    "IRN": "Iran",
+    "PAK": "Pakistan",
+    "TUR": "Türkei",
+    "UKR": "Ukraine",
+    "GEO": "Georgien",
+    "MKD": "Nordmazedonien",
+    "XXA": "staatenlos",
+    "XXX": "ungeklärt",
+}
+
+
+def label(value: str) -> str:
+    return LABELS.get(value, value.replace("_", " ").capitalize() if value.isupper() else value)
+
+
+def de_number(value: int | Decimal | float | None, decimals: int = 0, suppressed: bool = False) -> str:
+    """`1.045`, `13,00`, `47,9`; suppressed cells read `< 5`-style via the caller, None as `–`."""
+    if suppressed:
+        return "•"
+    if value is None:
+        return "–"
+    quantum = Decimal(1).scaleb(-decimals)
+    number = Decimal(str(value)).quantize(quantum, ROUND_HALF_UP)
+    sign = "-" if number < 0 else ""
+    whole, _, fraction = f"{abs(number):f}".partition(".")
+    groups: list[str] = []
+    while len(whole) > 3:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    groups.insert(0, whole)
+    text = sign + ".".join(groups)
+    return f"{text},{fraction}" if decimals > 0 else text
+
+
+def de_date(day: date | None) -> str:
+    return "" if day is None else f"{day.day:02d}.{day.month:02d}.{day.year:04d}"
+
+
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize_formula(text: str) -> str:
+    """Prefix text that a spreadsheet would read as a formula with an apostrophe (CSV injection)."""
+    return "'" + text if text.startswith(_FORMULA_START) else text

@@ -1,0 +1,435 @@
+"""The counting rules K01–K18, Z01–Z02 and B01 (docs/kennzahlen.md), one function per Kennzahl.
+
+Each function reads `Facts` and returns its cells: `{(): total, (("dim", "value"),): count, ...}`. Counts of
+persons are distinct Aktenzeichen, counts of events distinct enaio ids, so a household contact counts once as
+a Gespräch and once for every person it reached.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Final, Literal
+
+from jobs.kennzahlen.breakdowns import (
+    ORG_DIMS,
+    PERSON_DIMS,
+    SONSTIGE,
+    UNBEKANNT,
+    Dims,
+    cell,
+    top_nationalities,
+)
+from jobs.kennzahlen.facts import CaseFacts, Facts, PersonFacts, PlanFacts
+from schemas import hoechstdauer_bis
+
+__all__ = ["METRICS", "Cells", "Context", "Metric", "evaluate"]
+
+Value = int | Decimal | None
+Cells = dict[Dims, Value]
+Kind = Literal["count", "ratio", "vzae"]
+
+BERATUNGSGESPRAECH: Final = frozenset(
+    {"SONDIERUNG", "BERATUNG", "PLANGESPRAECH", "BEGLEITUNG", "FALLKONFERENZ"}
+)
+"""Kontaktarten that are Beratungsgespräche (K02, K03); KURZKONTAKT and GRUPPENANGEBOT are not."""
+SONDIERUNG: Final = "SONDIERUNG"
+B1_PLUS: Final = frozenset({"B1", "B2", "C1", "C2"})
+ZIEL_BEWERTET: Final = ("ERREICHT", "TEILWEISE_ERREICHT", "NICHT_ERREICHT")
+ZIEL_ABSCHLUSS: Final = frozenset({*ZIEL_BEWERTET, "VERWORFEN"})
+_HUNDRED: Final = Decimal(100)
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    code: str
+    name: str
+    unit: str
+    kind: Kind
+    dims: tuple[str, ...]
+    at_stichtag: bool = False
+    """The value describes the Stichtag (its record carries `stichtag`), not the period."""
+    suppressible: bool = True
+
+
+_ALL = PERSON_DIMS + ORG_DIMS
+
+METRICS: Final[tuple[Metric, ...]] = (
+    Metric("Z01", "Personen in der Zielgruppe (Stichtag Zielgruppe)", "Personen", "count",
+           ("kommune", "geschlecht", "altersgruppe", "staatsangehoerigkeit", "aufenthaltsstatus")),
+    Metric("Z02", "Zielgruppe durch Sondierungs-/Clearinggespräch im Zeitraum erreicht", "Personen", "count",
+           ("kommune", "regionalteam")),
+    Metric("Z02q", "Anteil der Zielgruppe durch Sondierung erreicht", "Prozent", "ratio", ()),
+    Metric("B01", "Betreute Personen am Stichtag nach Unterbringungsart", "Personen", "count",
+           ("unterbringungsart",), at_stichtag=True),
+    Metric("K01", "VZÄ im Integrationsmanagement", "VZÄ", "vzae", ("regionalteam", "integrationsmanager"),
+           suppressible=False),
+    Metric("K01n", "Integrationsmanager*innen (förderfähig)", "Personen", "count", ("regionalteam",),
+           suppressible=False),
+    Metric("K02", "Beratene Personen", "Personen", "count", _ALL),
+    Metric("K03", "Beratungsgespräche", "Gespräche", "count", _ALL),
+    Metric("K04", "Sondierungs-/Clearinggespräche (Erstgespräche)", "Gespräche", "count", _ALL),
+    Metric("K04p", "Durch Sondierungsgespräche erreichte Personen", "Personen", "count", _ALL),
+    Metric("K05d", "Neue Integrationspläne (je Plan)", "Pläne", "count", _ALL),
+    Metric("K05p", "Neue Integrationspläne (je einbezogene Person)", "Personen", "count", _ALL),
+    Metric("K06", "Fortschreibungen von Integrationsplänen", "Pläne", "count", _ALL),
+    Metric("K07", "Personen mit gültigem Integrationsplan am Stichtag", "Personen", "count",
+           (*PERSON_DIMS, "regionalteam"), at_stichtag=True),
+    Metric("K07q", "Anteil betreuter Personen mit gültigem Integrationsplan", "Prozent", "ratio", (),
+           at_stichtag=True),
+    Metric("K08", "Themen der Beratungsgespräche (Nennungen)", "Nennungen", "count", ("handlungsfeld",)),
+    Metric("K08q", "Anteil der Beratungsgespräche mit diesem Thema", "Prozent", "ratio", ("handlungsfeld",)),
+    Metric("K09", "Ziele nach Handlungsfeld und Status (Ende Zeitraum)", "Ziele", "count",
+           ("handlungsfeld", "zielstatus")),
+    Metric("K09q", "Zielerreichungsquote", "Prozent", "ratio", ()),
+    Metric("K10", "Neuaufnahmen (Fallbeginn im Zeitraum)", "Fälle", "count", _ALL),
+    Metric("K11", "Aktive Fälle am Stichtag", "Fälle", "count", _ALL, at_stichtag=True),
+    Metric("K11p", "Betreute Personen am Stichtag", "Personen", "count", _ALL, at_stichtag=True),
+    Metric("K12", "Abgeschlossene Fälle (Fallende im Zeitraum)", "Fälle", "count",
+           ("abschlussgrund", "regionalteam", "integrationsmanager")),
+    Metric("K13", "Aktive Fälle über der Höchstdauer am Stichtag", "Fälle", "count",
+           ("verlaengerung", "regionalteam"), at_stichtag=True),
+    Metric("K14", "Betreuungsquote (AU)", "Prozent", "ratio", (), at_stichtag=True),
+    Metric("K15", "Betreuungsschlüssel (betreute Personen je VZÄ)", "Personen je VZÄ", "ratio", (),
+           at_stichtag=True),
+    Metric("K16", "Anteil Erwachsener mit Sprachniveau B1 oder höher", "Prozent", "ratio", (),
+           at_stichtag=True),
+    Metric("K17", "Auszüge aus der Anschlussunterbringung in Privatwohnung", "Personen", "count",
+           ("kommune", "zielgruppe")),
+    Metric("K18", "Anteil Erwachsener mit Einwilligung Datenaustausch Jobcenter", "Prozent", "ratio", (),
+           at_stichtag=True),
+)  # fmt: skip
+
+METRIC_BY_CODE: Final[Mapping[str, Metric]] = {m.code: m for m in METRICS}
+
+
+class Tally:
+    """Distinct units per cell; only the metric's own dimensions are kept."""
+
+    def __init__(self, metric: Metric) -> None:
+        self._dims = frozenset(metric.dims)
+        self.units: defaultdict[Dims, set[Hashable]] = defaultdict(set)
+        self.units[()] = set()
+
+    def add(self, unit: Hashable, dims: Mapping[str, str]) -> None:
+        self.units[()].add(unit)
+        for key, value in dims.items():
+            if key in self._dims:
+                self.units[((key, value),)].add(unit)
+
+    def add_cell(self, unit: Hashable, dims: Dims) -> None:
+        self.units[dims].add(unit)
+
+    def cells(self) -> Cells:
+        return {dims: len(units) for dims, units in self.units.items()}
+
+
+class Context:
+    """Facts plus the person-dimension lookup (nationality top n is chosen over all persons read)."""
+
+    def __init__(self, facts: Facts) -> None:
+        self.facts = facts
+        self.period = facts.period
+        self.params = facts.params
+        self._top = top_nationalities(
+            (p.staatsangehoerigkeit for p in facts.persons.values()), self.params.breakdowns.nationality_top_n
+        )
+        self._person_dims: dict[str, dict[str, str]] = {}
+
+    def person_dims(self, akz: str, on: date | None = None) -> dict[str, str]:
+        day = on or self.period.stichtag
+        if on is None and akz in self._person_dims:
+            return self._person_dims[akz]
+        person = self.facts.persons.get(akz)
+        dims = _unknown_person() if person is None else self._dims_of(person, day)
+        if on is None:
+            self._person_dims[akz] = dims
+        return dims
+
+    def _dims_of(self, p: PersonFacts, day: date) -> dict[str, str]:
+        nat = p.staatsangehoerigkeit
+        return {
+            "geschlecht": p.geschlecht,
+            "altersgruppe": self.params.age_group(p.geburtsdatum, day),
+            "staatsangehoerigkeit": UNBEKANNT if nat is None else (nat if nat in self._top else SONSTIGE),
+            "aufenthaltsstatus": p.aufenthaltsstatus or UNBEKANNT,
+            "unterbringungsart": p.unterbringung_stichtag,
+            "kommune": p.kommune,
+            "zielgruppe": "ja" if p.zielgruppe else "nein",
+        }
+
+    def case_dims(self, fall_id: int, im: str | None = None) -> dict[str, str]:
+        case = self.facts.cases.get(fall_id)
+        return {
+            "regionalteam": case.team if case else UNBEKANNT,
+            "integrationsmanager": im or (case.im if case else UNBEKANNT),
+        }
+
+    def is_adult(self, akz: str) -> bool:
+        person = self.facts.persons.get(akz)
+        return person is not None and self.params.is_adult(person.geburtsdatum, self.period.stichtag)
+
+    def in_zielgruppe(self, akz: str) -> bool:
+        person = self.facts.persons.get(akz)
+        return person is not None and person.zielgruppe
+
+    def active_cases(self) -> list[CaseFacts]:
+        return [c for c in self.facts.cases.values() if c.active_on(self.period.stichtag)]
+
+
+def _unknown_person() -> dict[str, str]:
+    return dict.fromkeys(PERSON_DIMS, UNBEKANNT) | {"zielgruppe": "nein"}
+
+
+def percent(numerator: int, denominator: int) -> Decimal | None:
+    if denominator == 0:
+        return None
+    return (Decimal(numerator) * _HUNDRED / Decimal(denominator)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+# --- the rules ---
+
+
+def z01(ctx: Context) -> Cells:
+    tally = Tally(METRIC_BY_CODE["Z01"])
+    cutoff = ctx.params.zielgruppe.cutoff
+    for akz, person in ctx.facts.persons.items():
+        if person.zielgruppe:
+            tally.add(akz, ctx.person_dims(akz, on=cutoff))
+    return tally.cells()
+
+
+def z02(ctx: Context) -> Cells:
+    tally = Tally(METRIC_BY_CODE["Z02"])
+    for c in ctx.facts.contacts:
+        if c.kontaktart != SONDIERUNG:
+            continue
+        for akz in (c.akz, *c.weitere):
+            if ctx.in_zielgruppe(akz):
+                tally.add(akz, ctx.person_dims(akz) | ctx.case_dims(c.fall_id, c.im))
+    return tally.cells()
+
+
+def b01(ctx: Context) -> Cells:
+    tally = Tally(METRIC_BY_CODE["B01"])
+    for case in ctx.active_cases():
+        tally.add(case.akz, ctx.person_dims(case.akz))
+    return tally.cells()
+
+
+def _months(start: date, end: date) -> list[tuple[date, date]]:
+    """The calendar months touched by [start, end], each clipped to it."""
+    months: list[tuple[date, date]] = []
+    first = start
+    while first <= end:
+        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        last = min(end, following - timedelta(days=1))
+        months.append((first, last))
+        first = following
+    return months
+
+
+def _days(first: date, last: date) -> int:
+    return max(0, (last - first).days + 1)
+
+
+def k01(ctx: Context) -> tuple[Cells, Cells]:
+    """VZÄ: per month Σ VZÄ × valid days ÷ days of the month, mean over the months; and the headcount."""
+    months = _months(ctx.period.start, ctx.period.end)
+    vzae: defaultdict[Dims, Decimal] = defaultdict(Decimal)
+    people: defaultdict[Dims, set[str]] = defaultdict(set)
+    vzae[()] = Decimal(0)
+    people[()] = set()
+    for s in ctx.facts.staff:
+        if not s.foerderfaehig:
+            continue
+        until = s.gueltig_bis or ctx.period.end
+        share = sum(
+            (
+                Decimal(_days(max(first, s.gueltig_ab), min(last, until))) / Decimal(_days(first, last))
+                for first, last in months
+            ),
+            Decimal(0),
+        ) / Decimal(len(months))
+        if share == 0:
+            continue
+        contribution = s.vzae * share
+        team = s.team or UNBEKANNT
+        for dims in ((), cell(regionalteam=team), cell(integrationsmanager=s.personalnummer)):
+            vzae[dims] += contribution
+        for dims in ((), cell(regionalteam=team)):
+            people[dims].add(s.personalnummer)
+    q = Decimal("0.01")
+    return (
+        {dims: value.quantize(q, ROUND_HALF_UP) for dims, value in vzae.items()},
+        {dims: len(units) for dims, units in people.items()},
+    )
+
+
+def contacts(ctx: Context) -> dict[str, Cells]:
+    """K02, K03, K04, K04p, K08 over the contacts of the period."""
+    k02, k03 = Tally(METRIC_BY_CODE["K02"]), Tally(METRIC_BY_CODE["K03"])
+    k04, k04p = Tally(METRIC_BY_CODE["K04"]), Tally(METRIC_BY_CODE["K04p"])
+    k08 = Tally(METRIC_BY_CODE["K08"])
+    for c in ctx.facts.contacts:
+        org = ctx.case_dims(c.fall_id, c.im)
+        if c.kontaktart in BERATUNGSGESPRAECH:
+            k03.add(c.contact_id, ctx.person_dims(c.akz) | org)
+            for akz in (c.akz, *c.weitere):
+                k02.add(akz, ctx.person_dims(akz) | org)
+            for thema in c.themen:
+                k08.add((c.contact_id, thema), {"handlungsfeld": thema})
+        if c.kontaktart == SONDIERUNG:
+            k04.add(c.contact_id, ctx.person_dims(c.akz) | org)
+            for akz in (c.akz, *c.weitere):
+                k04p.add(akz, ctx.person_dims(akz) | org)
+    k03_cells, k08_cells = k03.cells(), k08.cells()
+    k03_total = int(k03_cells[()] or 0)
+    k08q: Cells = {dims: percent(int(n or 0), k03_total) for dims, n in k08_cells.items() if dims}
+    return {
+        "K02": k02.cells(),
+        "K03": k03_cells,
+        "K04": k04.cells(),
+        "K04p": k04p.cells(),
+        "K08": k08_cells,
+        "K08q": k08q,
+    }
+
+
+def plans(ctx: Context) -> dict[str, Cells]:
+    """K05d, K05p, K06: plans agreed in the period; version 0 is new, ≥ 1 a Fortschreibung."""
+    k05d, k05p, k06 = (Tally(METRIC_BY_CODE[code]) for code in ("K05d", "K05p", "K06"))
+    for p in ctx.facts.plans:
+        if not ctx.period.contains(p.vereinbart_am):
+            continue
+        org = ctx.case_dims(p.fall_id, p.im)
+        if p.version == 0:
+            k05d.add(p.plan_id, ctx.person_dims(p.akz) | org)
+            for akz in (p.akz, *p.weitere):
+                k05p.add(akz, ctx.person_dims(akz) | org)
+        else:
+            k06.add(p.plan_id, ctx.person_dims(p.akz) | org)
+    return {"K05d": k05d.cells(), "K05p": k05p.cells(), "K06": k06.cells()}
+
+
+def _current_plans(ctx: Context, day: date, fall_ids: Iterable[int]) -> dict[int, PlanFacts]:
+    """Per case, the highest plan version agreed on or before `day` (a later version supersedes)."""
+    wanted = set(fall_ids)
+    current: dict[int, PlanFacts] = {}
+    for p in ctx.facts.plans:
+        if p.fall_id in wanted and p.vereinbart_am <= day:
+            known = current.get(p.fall_id)
+            if known is None or (p.version, p.vereinbart_am, p.plan_id) > (
+                known.version,
+                known.vereinbart_am,
+                known.plan_id,
+            ):
+                current[p.fall_id] = p
+    return current
+
+
+def k07(ctx: Context) -> Cells:
+    tally = Tally(METRIC_BY_CODE["K07"])
+    active = ctx.active_cases()
+    current = _current_plans(ctx, ctx.period.stichtag, (c.fall_id for c in active))
+    for plan in current.values():
+        org = ctx.case_dims(plan.fall_id)
+        for akz in (plan.akz, *plan.weitere):
+            tally.add(akz, ctx.person_dims(akz) | org)
+    return tally.cells()
+
+
+def k09(ctx: Context) -> tuple[Cells, Cells]:
+    """Goals of the current plan (at period end) of every case running in the period, by status then."""
+    tally = Tally(METRIC_BY_CODE["K09"])
+    end = ctx.period.end
+    running = [c.fall_id for c in ctx.facts.cases.values() if c.overlaps(ctx.period.start, end)]
+    bewertet: defaultdict[str, int] = defaultdict(int)
+    for plan in _current_plans(ctx, end, running).values():
+        for index, (feld, status, statusdatum) in enumerate(plan.ziele):
+            if status in ZIEL_ABSCHLUSS and statusdatum is not None and statusdatum > end:
+                status = "IN_BEARBEITUNG"  # reached its final status only after the period
+            unit = (plan.plan_id, index)
+            tally.add(unit, {"handlungsfeld": feld, "zielstatus": status})
+            tally.add_cell(unit, cell(handlungsfeld=feld, zielstatus=status))
+            bewertet[status] += 1
+    quote = percent(bewertet["ERREICHT"], sum(bewertet[s] for s in ZIEL_BEWERTET))
+    return tally.cells(), {(): quote}
+
+
+def cases(ctx: Context) -> dict[str, Cells]:
+    """K10 new cases, K11/K11p active on the Stichtag, K12 closed, K13 over the maximum duration."""
+    k10, k11, k11p, k12, k13 = (Tally(METRIC_BY_CODE[code]) for code in ("K10", "K11", "K11p", "K12", "K13"))
+    stichtag = ctx.period.stichtag
+    for case in ctx.facts.cases.values():
+        person = ctx.person_dims(case.akz)
+        org = {"regionalteam": case.team, "integrationsmanager": case.im}
+        if ctx.period.contains(case.fallbeginn):
+            k10.add(case.fall_id, person | org)
+        if case.active_on(stichtag):
+            k11.add(case.fall_id, person | org)
+            k11p.add(case.akz, person | org)
+            if stichtag > hoechstdauer_bis(case.fallbeginn):
+                extended = (
+                    case.begruendet and case.verlaengert_bis is not None and case.verlaengert_bis >= stichtag
+                )
+                k13.add(case.fall_id, org | {"verlaengerung": "mit_begruendung" if extended else "ohne"})
+        if ctx.period.contains(case.fallende):
+            k12.add(case.fall_id, org | {"abschlussgrund": case.abschlussgrund or UNBEKANNT})
+    return {
+        "K10": k10.cells(),
+        "K11": k11.cells(),
+        "K11p": k11p.cells(),
+        "K12": k12.cells(),
+        "K13": k13.cells(),
+    }
+
+
+def stichtag_shares(ctx: Context) -> dict[str, Cells]:
+    """K14 (if configured), K16, K17, K18."""
+    active_persons = {c.akz for c in ctx.active_cases()}
+    adults = {akz for akz in active_persons if ctx.is_adult(akz)}
+    levels = [ctx.facts.persons[akz].sprachniveau for akz in adults]
+    known = [level for level in levels if level is not None]
+    k16 = percent(sum(1 for level in known if level in B1_PLUS), len(known))
+    k18 = percent(len(adults & ctx.facts.jobcenter_consent), len(adults))
+    k17 = Tally(METRIC_BY_CODE["K17"])
+    for akz, person in ctx.facts.persons.items():
+        if person.au_zu_privat:
+            k17.add(akz, ctx.person_dims(akz))
+    result: dict[str, Cells] = {"K16": {(): k16}, "K17": k17.cells(), "K18": {(): k18}}
+    nenner = ctx.params.k14_betreuungsquote.nenner
+    if nenner is not None:
+        in_au = sum(
+            1
+            for akz in active_persons
+            if ctx.person_dims(akz)["unterbringungsart"] == "ANSCHLUSSUNTERBRINGUNG"
+        )
+        result["K14"] = {(): percent(in_au, nenner)}
+    return result
+
+
+def evaluate(facts: Facts) -> dict[str, Cells]:
+    """All Kennzahlen for one period; K14 only when its denominator is configured."""
+    ctx = Context(facts)
+    out: dict[str, Cells] = {"Z01": z01(ctx), "Z02": z02(ctx), "B01": b01(ctx)}
+    out["K01"], out["K01n"] = k01(ctx)
+    out.update(contacts(ctx))
+    out.update(plans(ctx))
+    out.update(cases(ctx))
+    out["K07"] = k07(ctx)
+    out["K09"], out["K09q"] = k09(ctx)
+    k11p = int(out["K11p"][()] or 0)
+    out["K07q"] = {(): percent(int(out["K07"][()] or 0), k11p)}
+    out["Z02q"] = {(): percent(int(out["Z02"][()] or 0), int(out["Z01"][()] or 0))}
+    k01_total = out["K01"][()]
+    out["K15"] = {
+        (): None
+        if not k01_total
+        else (Decimal(k11p) / Decimal(k01_total)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    }
+    out.update(stichtag_shares(ctx))
+    return out
