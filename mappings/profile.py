@@ -364,6 +364,12 @@ def _check_fields(
         elif fm.of is not None or fm.years is not None:
             problems.append((path, "'of' and 'years' belong to 'derive'"))
         enum = schema_enum(model, name)
+        if enum is not None:
+            members = {member.value for member in enum}
+            for key in ("const", "default"):
+                value = getattr(fm, key)
+                if key in fm.model_fields_set and isinstance(value, str) and value not in members:
+                    problems.append(((*path, key), f"{value!r} is not a member of {enum.__name__}"))
         if fm.values is not None and enum is not None:
             members = {member.value for member in enum}
             for key, target in fm.values.items():

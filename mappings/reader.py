@@ -415,7 +415,10 @@ class RecordReader:
         try:
             record = plan.model.model_validate(data)
         except PydanticValidationError as exc:
+            failed = {name.split(".")[0] for name, _ in problems if name is not None}
             for error in exc.errors():
+                if error["loc"] and str(error["loc"][0]) in failed:
+                    continue  # already reported by the mapping step (e.g. ancestor_missing)
                 loc = ".".join(str(part) for part in error["loc"]) or None
                 kind = error["type"]
                 if kind in _PHRASES:
@@ -465,7 +468,7 @@ class RecordReader:
             raw = _system(obj, fm.system)
         elif fm.field is not None:
             raw = obj.fields.get(fm.field)
-            server = obj_type_field(self.objdef, obj, fm.field)
+            server = _server_field(self.objdef, obj, fm.field)
         else:
             raw = None
         return _convert(model, name, fm, raw, server.valuesep if server is not None else None)
@@ -479,7 +482,7 @@ class RecordReader:
         for index, row in enumerate(rows):
             converted: dict[str, Any] = {}
             for col_name, cm in (fm.columns or {}).items():
-                raw = fm_const(cm) if "const" in cm.model_fields_set else row.get(cm.column or "")
+                raw = cm.const if "const" in cm.model_fields_set else row.get(cm.column or "")
                 try:
                     value = _convert(item, col_name, cm, raw, None)
                 except _MappingFailure as failure:
@@ -515,7 +518,7 @@ class RecordReader:
                         raw, server = _system(child, sm.system), None
                     else:
                         raw = child.fields.get(sm.field or "")
-                        server = obj_type_field(self.objdef, child, sm.field or "")
+                        server = _server_field(self.objdef, child, sm.field or "")
                     value = _convert(item, sub_name, sm, raw, server.valuesep if server else None)
                 except _MappingFailure as failure:
                     raise _MappingFailure(f"{name}.{index}.{failure.field}", failure.reason) from None
@@ -525,11 +528,7 @@ class RecordReader:
         return tuple(items)
 
 
-def fm_const(fm: FieldMapping) -> Any:
-    return fm.const
-
-
-def obj_type_field(objdef: ObjectDefinition, obj: EnaioObject, name: str) -> FieldDef | None:
+def _server_field(objdef: ObjectDefinition, obj: EnaioObject, name: str) -> FieldDef | None:
     otype = objdef.types_by_name.get(obj.type_name)
     return otype.fields_by_name.get(name) if otype is not None else None
 

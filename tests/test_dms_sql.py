@@ -1,4 +1,4 @@
-"""The DMS SQL subset: the emulator's tokenizer/parser, and the client's compiler round-tripping through it."""
+"""The DMS SQL subset: the emulator's tokenizer and parser, and the client's compiler round-tripping."""
 
 from __future__ import annotations
 
@@ -96,7 +96,8 @@ def test_full_statement() -> None:
 def test_star_and_system_fields() -> None:
     statement = parse(
         "SELECT * FROM IM_PLAN WHERE system:SDSTA_ID IN (@ids) AND system:SDREG_ID = '7' "
-        "AND system:parentId <> 8 AND system:createdBy = 'alice' AND system:creationDate <= DATE '2018-01-01'",
+        "AND system:parentId <> 8 AND system:createdBy = 'alice' "
+        "AND system:creationDate <= DATE '2018-01-01'",
         ids=[1, "2"],
     )
     assert statement.columns is None  # type: ignore[attr-defined]
@@ -128,7 +129,9 @@ def test_values_are_typed_by_field() -> None:
 
 
 def test_keywords_are_case_insensitive_and_precedence() -> None:
-    statement = parse("select * from IM_FALL where FALLSTATUS = 'AKTIV' or FALLSTATUS = 'RUHEND' and FALLENDE is null")
+    statement = parse(
+        "select * from IM_FALL where FALLSTATUS = 'AKTIV' or FALLSTATUS = 'RUHEND' and FALLENDE is null"
+    )
     assert statement.where == Group(  # type: ignore[attr-defined]
         (
             Condition("FALLSTATUS", Op.EQ, ("AKTIV",)),
@@ -213,7 +216,8 @@ def test_values_never_enter_the_statement() -> None:
     nasty = "x' OR '1'='1"
     query = Query("IM_KLIENT", where=all_of(eq("FAMILIENNAME", nasty), is_in("GESCHLECHT", ["DIVERS", "X"])))
     compiled = compile_search(query, OBJDEF.type_by_name("IM_KLIENT"), TZ)
-    assert nasty not in compiled.statement and "DIVERS" not in compiled.statement
+    assert nasty not in compiled.statement
+    assert "DIVERS" not in compiled.statement
     assert compiled.parameters == {"p0": nasty, "p1": ["DIVERS", "X"]}
     assert compiled.statement.endswith(
         "FROM IM_KLIENT WHERE (FAMILIENNAME = @p0 AND GESCHLECHT IN (@p1)) ORDER BY system:objectId ASC"
@@ -274,11 +278,15 @@ def test_compiled_query_round_trips() -> None:
 
 
 def test_empty_in_list_matches_nothing() -> None:
-    compiled = compile_search(Query("IM_KLIENT", where=is_in("GESCHLECHT", [])), OBJDEF.type_by_name("IM_KLIENT"), TZ)
+    compiled = compile_search(
+        Query("IM_KLIENT", where=is_in("GESCHLECHT", [])), OBJDEF.type_by_name("IM_KLIENT"), TZ
+    )
     assert compiled.empty
 
 
-_texts = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=30)
+_texts = st.text(
+    alphabet=st.characters(codec="utf-8", categories=("L", "N", "P", "S", "Zs")), min_size=1, max_size=30
+)
 _values = st.one_of(
     _texts.map(lambda t: ("FAMILIENNAME", t)),
     st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31)).map(lambda d: ("GEBURTSDATUM", d)),
@@ -287,7 +295,10 @@ _values = st.one_of(
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(_values, st.sampled_from(["=", "<>", "<", ">="])), min_size=1, max_size=5), st.booleans())
+@given(
+    st.lists(st.tuples(_values, st.sampled_from(["=", "<>", "<", ">="])), min_size=1, max_size=5),
+    st.booleans(),
+)
 def test_round_trip_property(items: list[tuple[tuple[str, object], str]], disjunction: bool) -> None:
     conditions = tuple(Condition(name, Op(op), (value,)) for (name, value), op in items)  # type: ignore[arg-type]
     where = conditions[0] if len(conditions) == 1 else Group(conditions, any_of=disjunction)

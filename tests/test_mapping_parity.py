@@ -75,7 +75,7 @@ def test_every_interface_reads_the_same_records(
 ) -> None:
     records, entries, seconds = _result(demo_emulator, client_factory, interface, tmp_path_factory)
     reference = _result(demo_emulator, client_factory, INTERFACES[0], tmp_path_factory)
-    print(f"{interface}: {sum(len(r) for r in records.values())} records in {seconds:.1f} s")  # noqa: T201
+    print(f"{interface}: {sum(len(r) for r in records.values())} records in {seconds:.1f} s")
     for entity in ENTITIES:
         assert records[entity], f"no {entity} records read through {interface}"
         assert records[entity] == reference[0][entity], (
@@ -150,9 +150,9 @@ def test_demo_records_look_right(
         assert fall["hoechstdauer_bis"] is not None
     faelle = {f["enaio_id"]: f for f in records["beratungsfall"]}
     for kontakt in records["kontakt"]:
-        fall = faelle.get(kontakt["fall_enaio_id"])
-        if fall is not None:
-            assert kontakt["klient_enaio_id"] == fall["klient_enaio_id"]
-            assert kontakt["aktenzeichen"] == fall["aktenzeichen"]
+        case = faelle.get(kontakt["fall_enaio_id"])
+        if case is not None:
+            assert kontakt["klient_enaio_id"] == case["klient_enaio_id"]
+            assert kontakt["aktenzeichen"] == case["aktenzeichen"]
     assert any(plan["ziele"] for plan in records["integrationsplan"])
     assert any(len(kontakt["themen"]) > 1 for kontakt in records["kontakt"])

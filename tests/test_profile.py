@@ -155,6 +155,9 @@ def test_values_must_be_enum_members(tmp_path: Path) -> None:
     error = _error(tmp_path, MINIMAL.replace("{field: TRAEGER}", "{field: TRAEGER, values: {LRA: LANDRAT}}"))
     assert error.key == "entities.mitarbeitende.fields.traeger.values.LRA"
     assert "'LANDRAT' is not a member of Traeger" in str(error)
+    error = _error(tmp_path, MINIMAL.replace("traeger: {field: TRAEGER}", "traeger: {const: LRA}"))
+    assert error.key == "entities.mitarbeitende.fields.traeger.const"
+    assert error.line == 10
 
 
 def test_wrong_value_type_and_duplicate_key(tmp_path: Path) -> None:

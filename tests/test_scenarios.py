@@ -70,7 +70,12 @@ def plan(**extra: FieldValue) -> dict[str, FieldValue]:
 
 GOALS: list[dict[str, FieldValue]] = [
     {"HANDLUNGSFELD": "SPRACHE", "ZIEL": "B1 erreichen", "ZIELSTATUS": "OFFEN", "FRIST": date(2018, 12, 31)},
-    {"HANDLUNGSFELD": "WOHNEN", "ZIEL": "Eigene Wohnung", "ZIELSTATUS": "IN_BEARBEITUNG", "VERANTWORTLICH": "IM"},
+    {
+        "HANDLUNGSFELD": "WOHNEN",
+        "ZIEL": "Eigene Wohnung",
+        "ZIELSTATUS": "IN_BEARBEITUNG",
+        "VERANTWORTLICH": "IM",
+    },
 ]
 
 
@@ -117,22 +122,32 @@ def test_lifecycle(api: InterfaceClient, kind: str, tmp_path: Path) -> None:
     found = one(api, Query(type_name, where=eq(key_field, key_value)))
     got = api.get(object_id)
     assert found == got
-    assert got.id == object_id and got.type_name == type_name
-    assert got.kind is {"folder": ObjectKind.FOLDER, "register": ObjectKind.REGISTER}.get(kind, ObjectKind.DOCUMENT)
-    assert got.creator == "alice" and got.owner == "alice" and not got.deleted
-    assert got.created.tzinfo is not None and got.created.microsecond == 0
+    assert got.id == object_id
+    assert got.type_name == type_name
+    assert got.kind is {"folder": ObjectKind.FOLDER, "register": ObjectKind.REGISTER}.get(
+        kind, ObjectKind.DOCUMENT
+    )
+    assert got.creator == "alice"
+    assert got.owner == "alice"
+    assert not got.deleted
+    assert got.created.tzinfo is not None
+    assert got.created.microsecond == 0
     if kind == "folder":
-        assert got.parent_id is None and got.folder_id is None
+        assert got.parent_id is None
+        assert got.folder_id is None
         assert got.fields["GEBURTSDATUM"] == date(1991, 3, 14)
         assert got.fields["IM_UEBERTRAGEN"] == 1
         assert got.fields["VORNAMEN"] == "Lîna Müller-Straße"
     elif kind == "register":
-        assert got.parent_id == folder and got.folder_id == folder
+        assert got.parent_id == folder
+        assert got.folder_id == folder
     else:
-        assert got.parent_id == register and got.folder_id == folder
+        assert got.parent_id == register
+        assert got.folder_id == folder
         assert got.fields["WEITERE_PERSONEN"] == "IM-2018-0001;IM-2018-0002"
         assert [f.name for f in got.files] == ["integrationsplan.pdf"]
-        assert got.files[0].size == len(PDF) and got.files[0].index == 1
+        assert got.files[0].size == len(PDF)
+        assert got.files[0].index == 1
 
     # partial update: only the given fields change, None clears
     clear = {"folder": "GEBURTSDATUM", "register": "REGIONALTEAM", "document": "NAECHSTE_UEBERPRUEFUNG"}[kind]
@@ -159,7 +174,9 @@ def test_lifecycle(api: InterfaceClient, kind: str, tmp_path: Path) -> None:
         assert [f.name for f in with_files.files] == ["integrationsplan.pdf", "vermerk.txt"]
         info = api.download(object_id, 2, tmp_path / "vermerk.txt")
         assert (tmp_path / "vermerk.txt").read_bytes() == TXT
-        assert info.index == 2 and info.size == len(TXT) and info.name == "vermerk.txt"
+        assert info.index == 2
+        assert info.size == len(TXT)
+        assert info.name == "vermerk.txt"
         assert info.mime_type == "text/plain"
         api.download(object_id, 1, tmp_path / "plan.pdf")
         assert (tmp_path / "plan.pdf").read_bytes() == PDF
@@ -172,7 +189,8 @@ def test_lifecycle(api: InterfaceClient, kind: str, tmp_path: Path) -> None:
     api.delete(object_id, cascade=kind != "document")
     assert list(api.search(Query(type_name, where=eq(key_field, key_value)))) == []
     binned = one(api, Query(type_name, where=eq(key_field, key_value), deleted=Deleted.ONLY))
-    assert binned.id == object_id and binned.deleted
+    assert binned.id == object_id
+    assert binned.deleted
     if kind != "document":  # children went into the recycle bin with their parent
         assert list(api.search(Query("IM_PLAN"))) == []
         assert [o.id for o in api.search(Query("IM_PLAN", deleted=Deleted.ONLY))] == [document]
@@ -188,11 +206,17 @@ def test_table_rows(api: InterfaceClient) -> None:
     rows = got.tables["ZIELE"]
     assert [row["HANDLUNGSFELD"] for row in rows] == ["SPRACHE", "WOHNEN"]
     assert rows[0]["FRIST"] == date(2018, 12, 31)
-    assert "FRIST" not in rows[1] and rows[1]["VERANTWORTLICH"] == "IM"
+    assert "FRIST" not in rows[1]
+    assert rows[1]["VERANTWORTLICH"] == "IM"
 
     new_rows: list[dict[str, FieldValue]] = [
         {"HANDLUNGSFELD": "ARBEIT_BESCHAEFTIGUNG", "ZIEL": "Praktikum", "ZIELSTATUS": "ERREICHT"},
-        {"HANDLUNGSFELD": "SPRACHE", "ZIEL": "B1", "ZIELSTATUS": "TEILWEISE_ERREICHT", "STATUSDATUM": date(2019, 1, 7)},
+        {
+            "HANDLUNGSFELD": "SPRACHE",
+            "ZIEL": "B1",
+            "ZIELSTATUS": "TEILWEISE_ERREICHT",
+            "STATUSDATUM": date(2019, 1, 7),
+        },
         {"HANDLUNGSFELD": "GESUNDHEIT", "ZIEL": "Hausarzt", "ZIELSTATUS": "OFFEN", "MASSNAHME": "Termin ä/ß"},
     ]
     api.update(document, {}, tables={"ZIELE": new_rows})
@@ -201,7 +225,11 @@ def test_table_rows(api: InterfaceClient) -> None:
     assert after.fields == got.fields
 
     with pytest.raises(ValidationError) as caught:
-        api.update(document, {}, tables={"ZIELE": [{"HANDLUNGSFELD": "MONDFAHRT", "ZIEL": "x", "ZIELSTATUS": "OFFEN"}]})
+        api.update(
+            document,
+            {},
+            tables={"ZIELE": [{"HANDLUNGSFELD": "MONDFAHRT", "ZIEL": "x", "ZIELSTATUS": "OFFEN"}]},
+        )
     assert "HANDLUNGSFELD" in str(caught.value)
     assert api.get(document).tables["ZIELE"] == new_rows
 
@@ -223,7 +251,8 @@ def test_decimal_and_date_values_round_trip(api: InterfaceClient) -> None:
         )
     )
     got = api.get(staff)
-    assert got.fields["VZAE"] == Decimal("0.75") and isinstance(got.fields["VZAE"], Decimal)
+    assert got.fields["VZAE"] == Decimal("0.75")
+    assert isinstance(got.fields["VZAE"], Decimal)
     found = one(api, Query("ORG_MITARBEITENDE", where=eq("VZAE", Decimal("0.75"))))
     assert found.id == staff
     assert list(api.search(Query("ORG_MITARBEITENDE", where=eq("GUELTIG_AB", date(2018, 1, 2))))) == []
@@ -262,7 +291,9 @@ def test_bad_catalogue_value(api: InterfaceClient) -> None:
     assert api.get(folder).fields["WOHNKOMMUNE"] == "Mössingen"
 
 
-def test_wrong_password(emulator: EmulatorServer, interface: Interface, client_factory: ClientFactory) -> None:
+def test_wrong_password(
+    emulator: EmulatorServer, interface: Interface, client_factory: ClientFactory
+) -> None:
     client = client_factory(emulator, interface, "alice", password="not-alices-password")
     with pytest.raises(AuthenticationError):
         client.server_info()
@@ -306,10 +337,12 @@ def test_history_and_server_info(api: InterfaceClient) -> None:
     folder = api.insert(NewObject("IM_KLIENT", None, klient("IM-H-1")))
     api.update(folder, {"ERWERBSSTATUS": "SPRACHKURS"})
     actions = [entry.action for entry in api.history(folder)]
-    assert actions[0] == 2 and 3 in actions
+    assert actions[0] == 2
+    assert 3 in actions
     assert all(entry.user == "alice" for entry in api.history(folder))
     info = api.server_info()
-    assert info.interface == api.interface and info.server_version
+    assert info.interface == api.interface
+    assert info.server_version
 
 
 def test_search_paging_order_and_limits(api: InterfaceClient) -> None:

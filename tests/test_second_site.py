@@ -87,9 +87,16 @@ def _insert_dataset(client: EnaioClient) -> dict[str, int]:
         client,
         "PERSON",
         None,
-        {"AZ": "BK-003", "NACHNAME": "X", "VORNAME": "Y", "GESCHL": "K", "NATION": "syr",
-         "UNTERKUNFT": "JUGENDHILFE", "GEMEINDE": "Cehausen"},
-    )  # fmt: skip
+        {
+            "AZ": "BK-003",
+            "NACHNAME": "X",
+            "VORNAME": "Y",
+            "GESCHL": "K",
+            "NATION": "syr",
+            "UNTERKUNFT": "JUGENDHILFE",
+            "GEMEINDE": "Cehausen",
+        },
+    )
     ids["f1"] = _insert(
         client,
         "BERATUNG",
@@ -100,16 +107,27 @@ def _insert_dataset(client: EnaioClient) -> dict[str, int]:
         client,
         "BERATUNG",
         ids["p2"],
-        {"BEGINN": date(2019, 3, 1), "ENDE": date(2020, 6, 30), "STATUS": "BEENDET", "BERATER": "P-8",
-         "TEAM": "SUED"},
-    )  # fmt: skip
+        {
+            "BEGINN": date(2019, 3, 1),
+            "ENDE": date(2020, 6, 30),
+            "STATUS": "BEENDET",
+            "BERATER": "P-8",
+            "TEAM": "SUED",
+        },
+    )
     ids["g1"] = _insert(
         client,
         "GESPRAECH",
         ids["f1"],
-        {"DATUM": date(2020, 3, 2), "ART": "ERST", "THEMEN": "SPR|WOH", "MINUTEN": 45, "DOLMETSCHER": 1,
-         "BERATER": "P-7"},
-    )  # fmt: skip
+        {
+            "DATUM": date(2020, 3, 2),
+            "ART": "ERST",
+            "THEMEN": "SPR|WOH",
+            "MINUTEN": 45,
+            "DOLMETSCHER": 1,
+            "BERATER": "P-7",
+        },
+    )
     ids["g2"] = _insert(
         client, "GESPRAECH", ids["f2"], {"DATUM": date(2019, 4, 1), "ART": "KURZ", "BERATER": "P-8"}
     )
@@ -117,9 +135,14 @@ def _insert_dataset(client: EnaioClient) -> dict[str, int]:
         client,
         "ZIELVEREINBARUNG",
         ids["f1"],
-        {"ZV_NR": "ZV-2020-1", "VERSION": 0, "ERSTELLT": date(2020, 3, 10),
-         "UNTERSCHRIEBEN_AM": date(2020, 3, 12), "STATUS": "UNTERSCHRIEBEN"},
-    )  # fmt: skip
+        {
+            "ZV_NR": "ZV-2020-1",
+            "VERSION": 0,
+            "ERSTELLT": date(2020, 3, 10),
+            "UNTERSCHRIEBEN_AM": date(2020, 3, 12),
+            "STATUS": "UNTERSCHRIEBEN",
+        },
+    )
     ids["zv2"] = _insert(
         client,
         "ZIELVEREINBARUNG",
@@ -137,9 +160,15 @@ def _insert_dataset(client: EnaioClient) -> dict[str, int]:
         client,
         "ZIEL",
         ids["f1"],
-        {"ZV_NR": "ZV-2020-1", "POS": 1, "THEMA": "SPR", "TEXT": "B1 erreichen", "STATUS": "LAEUFT",
-         "FRIST": date(2020, 12, 31)},
-    )  # fmt: skip
+        {
+            "ZV_NR": "ZV-2020-1",
+            "POS": 1,
+            "THEMA": "SPR",
+            "TEXT": "B1 erreichen",
+            "STATUS": "LAEUFT",
+            "FRIST": date(2020, 12, 31),
+        },
+    )
     ids["m1"] = _insert(
         client,
         "MITARBEITER",

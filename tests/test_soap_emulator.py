@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import requests
@@ -28,7 +28,7 @@ BILLION_LAUGHS_ENVELOPE = b"""<?xml version="1.0"?>
 
 @pytest.fixture
 def zclient(emulator: EmulatorServer) -> Iterator[Any]:
-    client = zeep.Client(emulator.url + SERVICE_PATH + "?wsdl")
+    client: Any = cast(Any, zeep.Client)(emulator.url + SERVICE_PATH + "?wsdl")
     yield client
     client.transport.session.close()
 
@@ -49,7 +49,8 @@ def _out(result: Any) -> dict[str, Any]:
 
 def test_wsdl_identity_and_address_from_request_host(emulator: EmulatorServer) -> None:
     response = requests.get(emulator.url + SERVICE_PATH, params={"wsdl": ""}, timeout=5)
-    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/xml")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/xml")
     root = etree.fromstring(response.content)
     ns = {"w": "http://schemas.xmlsoap.org/wsdl/", "s": "http://schemas.xmlsoap.org/wsdl/soap/"}
     assert root.get("targetNamespace") == "http://schemas.optimalsystems.de/OsEcm/Ws/"
@@ -73,14 +74,16 @@ def test_vendored_wsdl_equals_served_one_but_for_the_address(emulator: EmulatorS
 def test_zeep_loads_served_wsdl_bare_signature(zclient: Any) -> None:
     signature = str(zclient.service.execute.__doc__ or zclient.wsdl.bindings)
     operation = zclient.service._binding._operations["execute"]
-    assert "authentication" in str(operation.input.signature()) and "job" in str(operation.input.signature())
+    assert "authentication" in str(operation.input.signature())
+    assert "job" in str(operation.input.signature())
     assert operation.soapaction == "http://schemas.optimalsystems.de/OsEcm/Ws/execute"
     assert signature
 
 
 def test_server_info_and_typed_outputs(emulator: EmulatorServer, zclient: Any) -> None:
     result = _execute(zclient, "krn.GetServerInfo")
-    assert result.job.returnCode == 0 and result.job.name == "krn.GetServerInfo"
+    assert result.job.returnCode == 0
+    assert result.job.name == "krn.GetServerInfo"
     types = {p.name: type(p).__name__ for p in result.job.parameter}
     assert set(types) == {"Version", "ServerName", "UserName"}
     assert _out(result)["UserName"] == "alice"
@@ -99,11 +102,14 @@ def test_typed_parameters_in_raw_envelope(emulator: EmulatorServer) -> None:
     assert response.headers["Content-Type"].startswith("multipart/related")
     assert 'type="application/xop+xml"' in response.headers["Content-Type"]
     assert b'xsi:type="ns2:Base64Parameter"' in response.content
-    assert b"<xop:Include" in response.content and b"@schemas.optimalsystems.de" in response.content
+    assert b"<xop:Include" in response.content
+    assert b"@schemas.optimalsystems.de" in response.content
     assert b"<asobjdef" in response.content  # the attachment part
 
 
-def _envelope(job: str, params: list[tuple[str, str, str]], *, user: str = "alice", password: str | None = None) -> bytes:
+def _envelope(
+    job: str, params: list[tuple[str, str, str]], *, user: str = "alice", password: str | None = None
+) -> bytes:
     env = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soap": SOAP_ENV, "t": TYPES})
     body = etree.SubElement(env, f"{{{SOAP_ENV}}}Body")
     inp = etree.SubElement(body, f"{{{TYPES}}}inParameter")
@@ -143,7 +149,8 @@ def test_job_names_case_insensitive_prefix_and_unknown_job(zclient: Any) -> None
 def test_objdef_utf8_and_utf16(zclient: Any) -> None:
     utf8 = _out(_execute(zclient, "dms.GetObjDef", Flags=4097))["sRet"]
     utf16 = _out(_execute(zclient, "dms.GetObjDef", Flags=1))["sRet"]
-    assert utf8.lstrip().startswith(b"<?xml") and b"asobjdef" in utf8
+    assert utf8.lstrip().startswith(b"<?xml")
+    assert b"asobjdef" in utf8
     assert utf16[:2] in (b"\xff\xfe", b"\xfe\xff")
     assert etree.fromstring(utf16).tag == "asobjdef"
 
@@ -176,17 +183,22 @@ def test_request_with_dtd_refused(emulator: EmulatorServer) -> None:
         timeout=10,
     )
     assert response.status_code == 500
-    assert b"faultcode>soap:Client<" in response.content and b"DTD" in response.content
+    assert b"faultcode>soap:Client<" in response.content
+    assert b"DTD" in response.content
 
 
 def test_schema_invalid_request_and_soap12_refused(emulator: EmulatorServer) -> None:
     body = _envelope("krn.GetServerInfo", [("NoSuchParameter", "Flags", "0")])
-    response = requests.post(emulator.url + SERVICE_PATH, data=body, headers={"Content-Type": "text/xml"}, timeout=5)
-    assert response.status_code == 500 and b"schema" in response.content
+    response = requests.post(
+        emulator.url + SERVICE_PATH, data=body, headers={"Content-Type": "text/xml"}, timeout=5
+    )
+    assert response.status_code == 500
+    assert b"schema" in response.content
     response = requests.post(
         emulator.url + SERVICE_PATH, data=body, headers={"Content-Type": "application/soap+xml"}, timeout=5
     )
-    assert response.status_code == 500 and b"VersionMismatch" in response.content
+    assert response.status_code == 500
+    assert b"VersionMismatch" in response.content
 
 
 def test_inline_base64_upload_accepted(emulator: EmulatorServer) -> None:

@@ -63,7 +63,7 @@ class EmulatorServer:
         self.state = state
         self.app = create_app(state)
         server = waitress.create_server(
-            self.app, host=host, port=port, threads=threads, ident="enaio-emulator"
+            self.app, host=host, port=port, threads=threads, ident="enaio-emulator", asyncore_loop_timeout=0.1
         )
         if isinstance(server, MultiSocketServer):
             raise RuntimeError("emulator listens on one address only")
@@ -85,9 +85,19 @@ class EmulatorServer:
         self._server.run()
 
     def close(self) -> None:
-        self._server.close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self._thread is None or not self._thread.is_alive():
+            self._server.close()
+            return
+
+        def shutdown() -> None:
+            # Runs inside waitress's loop thread: closing sockets from outside would race its select().
+            for channel in list(self._server.active_channels.values()):
+                channel.handle_close()
+            self._server.close()
+
+        self._server.trigger.pull_trigger(shutdown)
+        self._thread.join(timeout=5)
+        self._server.task_dispatcher.shutdown(timeout=2)
 
     def __enter__(self) -> EmulatorServer:
         return self.start()

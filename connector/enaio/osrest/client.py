@@ -158,7 +158,7 @@ class OsrestClient:
         return parts
 
     def insert(self, new: NewObject) -> int:
-        otype = self.objdef.resolve_type(new.type_name)
+        otype = codec.resolve_type(self.objdef, new.type_name)
         data = {
             "objectTypeId": str(otype.type_id),
             "fields": codec.field_values(otype, new.fields, new.tables, self.tz),

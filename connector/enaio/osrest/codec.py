@@ -24,7 +24,14 @@ from pydantic import ValidationError as PydanticValidationError
 
 from connector import timeutil
 from connector.enaio.model import FieldValue
-from connector.enaio.objdef import FieldDef, ObjectDefinition, ObjectType, ValueType
+from connector.enaio.objdef import (
+    FieldDef,
+    ObjdefLookupError,
+    ObjectDefinition,
+    ObjectType,
+    TableColumn,
+    ValueType,
+)
 from connector.enaio.osrest.wire import WireFileList, WireHistoryEntry, WireObject
 from connector.enaio.query import AncestorCondition, Condition, Deleted, Expr, Group, Op, Query, Sort, System
 from connector.errors import ResponseFormatError, ValidationError
@@ -46,6 +53,21 @@ _SYSTEM_FIELDS = {
     System.LOCKUSER,
 }
 _ORDERED = {ValueType.DATE, ValueType.DATETIME, ValueType.INTEGER, ValueType.DECIMAL}
+
+
+def resolve_type(objdef: ObjectDefinition, ref: str | int) -> ObjectType:
+    """The object type, or a ``ValidationError`` naming it (a caller's mistake, not a server fault)."""
+    try:
+        return objdef.resolve_type(ref)
+    except ObjdefLookupError as exc:
+        raise ValidationError(exc.message, field=str(ref)) from None
+
+
+def resolve_field(otype: ObjectType, ref: str) -> FieldDef:
+    try:
+        return otype.resolve_field(ref)
+    except ObjdefLookupError as exc:
+        raise ValidationError(exc.message, field=ref) from None
 
 
 def wire_datetime(moment: datetime, tz: ZoneInfo) -> str:
@@ -107,7 +129,7 @@ class _Compiler:
         """Put the condition into the body; ``False`` when it is not expressible exactly."""
         if condition.system:
             return self._system(condition)
-        fd = self.otype.resolve_field(condition.field)
+        fd = resolve_field(self.otype, condition.field)
         if fd.is_table or fd.internal in self.fields:
             return False
         spec = self._spec(condition, fd)
@@ -197,7 +219,7 @@ def _sort_entries(otype: ObjectType, order_by: Sequence[Sort]) -> list[dict[str,
             # osrest answers an empty sort field with HTTP 500 and a stack trace (S3)
             raise ValidationError("sort field name is empty", operation="osrest.search")
         if not sort.system:
-            name = otype.resolve_field(name).internal
+            name = resolve_field(otype, name).internal
         entries.append(
             {"internalName": name, "sort_pos": position, "sort_order": "DESC" if sort.descending else "ASC"}
         )
@@ -208,7 +230,7 @@ def compile_search(
     query: Query, objdef: ObjectDefinition, tz: ZoneInfo, strategy: Strategy = "server"
 ) -> CompiledSearch:
     """Compile a query; ``strategy`` decides how ``modified_since`` reaches the server (the one place)."""
-    otype = objdef.resolve_type(query.type_name)
+    otype = resolve_type(objdef, query.type_name)
     main = _Compiler(otype, tz)
     if query.where is not None:
         main.add(query.where)
@@ -261,7 +283,7 @@ def compile_search(
 
 
 def _ancestor(objdef: ObjectDefinition, ancestor: AncestorCondition, tz: ZoneInfo) -> dict[str, Any]:
-    otype = objdef.resolve_type(ancestor.type_name)
+    otype = resolve_type(objdef, ancestor.type_name)
     compiler = _Compiler(otype, tz)
     compiler.add(ancestor.where)
     if not compiler.exact:
@@ -285,13 +307,15 @@ def field_values(
     """The ``fields`` map of an insert/update ``data`` part; values are strings, ``""`` clears."""
     wire: dict[str, Any] = {}
     for name, value in fields.items():
-        fd = otype.resolve_field(name)
+        fd = resolve_field(otype, name)
         if fd.is_table:
             raise ValidationError(f"{fd.internal} is a table field; pass it in tables", field=fd.internal)
-        text = "" if value is None else fd.to_wire_text(value, tz=tz)
+        # checked here (type, catalogue, length) so the error names the field, as the other rooms do
+        typed = fd.normalize(value, tz=tz)
+        text = "" if typed is None else fd.to_wire_text(typed, tz=tz)
         wire[fd.internal] = {"value": text, "internalName": fd.internal}
     for name, rows in (tables or {}).items():
-        fd = otype.resolve_field(name)
+        fd = resolve_field(otype, name)
         if not fd.is_table:
             raise ValidationError(f"{fd.internal} is not a table field", field=fd.internal)
         columns = fd.columns
@@ -303,18 +327,18 @@ def field_values(
                     f"unknown column(s) {', '.join(sorted(unknown))} in table {fd.internal}",
                     field=fd.internal,
                 )
-            wire_rows.append(
-                [
-                    "" if row.get(col.internal) is None else col.to_wire_text(row[col.internal], tz=tz)
-                    for col in columns
-                ]
-            )
+            wire_rows.append([_cell_text(col, row.get(col.internal), tz) for col in columns])
         wire[fd.internal] = {
             "internalName": fd.internal,
             "columns": [{"internalName": col.internal, "type": col.type} for col in columns],
             "rows": wire_rows,
         }
     return wire
+
+
+def _cell_text(column: TableColumn, value: FieldValue | None, tz: ZoneInfo) -> str:
+    typed = column.normalize(value, tz=tz)
+    return "" if typed is None else column.to_wire_text(typed, tz=tz)
 
 
 # -- responses ----------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from connector.enaio.model import EnaioObject, FieldValue
-from connector.enaio.objdef import ObjectType
+from connector.enaio.objdef import FieldDef, ObjdefLookupError, ObjectType
 from connector.enaio.query import Condition, Expr, Group, Op, System
 from connector.errors import ValidationError
 
@@ -31,6 +31,13 @@ def wildcard_pattern(mask: str) -> re.Pattern[str]:
             parts.append(re.escape(char))
     parts.append("$")
     return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+
+
+def _field(otype: ObjectType, ref: str) -> FieldDef:
+    try:
+        return otype.resolve_field(ref)
+    except ObjdefLookupError as exc:
+        raise ValidationError(exc.message, field=ref) from None
 
 
 def system_value(obj: EnaioObject, name: str) -> FieldValue | None:
@@ -72,7 +79,7 @@ def _typed(value: FieldValue, otype: ObjectType, condition: Condition, tz: ZoneI
         return value
     if condition.op is Op.LIKE:
         return value
-    typed = otype.resolve_field(condition.field).coerce(value, tz=tz)
+    typed = _field(otype, condition.field).coerce(value, tz=tz)
     if typed is None:
         raise ValidationError(f"empty value in condition on {condition.field}", field=condition.field)
     return typed
@@ -111,7 +118,7 @@ def _condition(condition: Condition, obj: EnaioObject, otype: ObjectType, tz: Zo
     if condition.system:
         actual = system_value(obj, condition.field)
     else:
-        fd = otype.resolve_field(condition.field)
+        fd = _field(otype, condition.field)
         if fd.is_table:
             raise ValidationError(f"table field {fd.internal} cannot be searched", field=fd.internal)
         actual = obj.fields.get(fd.internal)

@@ -101,7 +101,7 @@ def blueprint(state: EmulatorState) -> Blueprint:
     def authenticate() -> Response | None:
         g.new_session = None
         cookie = request.cookies.get(SESSION_COOKIE)
-        guid = request.args.get("sessionguid")
+        guid = (request.args.get("sessionguid") or "").lstrip("_") or None
         user = state.session_user(cookie) or state.session_user(guid)
         if user is None and guid:
             return _error(401, "session guid unknown or expired", "AUTHENTICATION_ERROR", 401)

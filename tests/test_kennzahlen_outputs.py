@@ -1,0 +1,153 @@
+"""Output files of the Kennzahlen job and the CLI's argument errors."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from connector.errors import ConfigurationError
+from connector.pseudonym import DEMO_KEY, Pseudonymizer
+from jobs.cli import main
+from jobs.kennzahlen import KennzahlenResult, compute, parse_period
+from jobs.kennzahlen.outputs import DEFAULT_FORMATS, parse_formats, write_outputs
+from jobs.kennzahlen.outputs.fmt import de_number, neutralize_formula
+from jobs.kennzahlen.outputs.html import render_html
+from jobs.kennzahlen.outputs.tabular import CSV_COLUMNS
+from jobs.kennzahlen.outputs.xlsx import SHEET_AUSWERTUNG, SHEET_KENNZAHLEN, breakdown_sheet_name
+from schemas import Kennzahlwert
+from tests.kennzahlen_data import FORMULA_KOMMUNE, dataset, params
+
+
+def _result() -> KennzahlenResult:
+    return compute(dataset(), parse_period("2018-Q2"), params(threshold=2), Pseudonymizer(DEMO_KEY))
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("kennzahlen")
+    write_outputs(_result(), out, DEFAULT_FORMATS)
+    return out
+
+
+def test_json_is_schema_valid_and_ordered(written: Path) -> None:
+    records = [
+        Kennzahlwert.model_validate(item) for item in json.loads((written / "kennzahlen.json").read_text())
+    ]
+    assert records[0].code == "Z01"
+    assert records[0].dimensions == {}
+    b01 = [r for r in records if r.code == "B01"]
+    assert b01[0].dimensions == {}
+    assert b01[0].value == 6
+    assert all(r.rule_version == "test.1" for r in records)
+    assert not any("P1" in r.dimensions.values() for r in records)  # Personalnummern only pseudonymous
+
+
+def test_csv_columns(written: Path) -> None:
+    with (written / "kennzahlen.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    total = next(r for r in rows[1:] if r[0] == "K03" and r[7] == "{}")
+    assert total[2] == "4"
+    assert total[8] == "false"
+    suppressed = next(r for r in rows[1:] if r[0] == "B01" and "PRIVATWOHNUNG" in r[7])
+    assert suppressed[2] == ""
+    assert suppressed[8] == "true"
+
+
+def test_xlsx_layout_text_and_formats(written: Path) -> None:
+    book = load_workbook(written / "kennzahlen.xlsx")
+    assert book.sheetnames[:2] == [SHEET_AUSWERTUNG, SHEET_KENNZAHLEN]
+    assert breakdown_sheet_name("kommune") in book.sheetnames
+    assert breakdown_sheet_name("integrationsmanager") == "nach IM (Pseudonym)"
+    sheet = book[SHEET_AUSWERTUNG]
+    rows = list(sheet.iter_rows())
+    header = next(r for r in rows if r[0].value == "Personalnummer")
+    assert [c.value for c in header[:5]] == [
+        "Personalnummer",
+        "Regionalteam",
+        "VZÄ",
+        "beratene Personen",
+        "Beratungsgespräche",
+    ]
+    p1 = next(r for r in rows if r[0].value == "P1")
+    assert p1[2].value == 1.0
+    assert p1[2].number_format == "#,##0.00"
+    assert p1[4].value == 3
+    assert p1[4].number_format == "#,##0"
+    total = next(r for r in rows if r[0].value == "Gesamt")
+    assert total[2].value == pytest.approx(1.47)
+    assert total[4].value == 4
+    kommune = [c for row in book[breakdown_sheet_name("kommune")].iter_rows() for c in row]
+    formula = next(c for c in kommune if c.value == FORMULA_KOMMUNE)
+    assert formula.data_type == "s"  # stored as text, never as a formula
+    stichtag = next(r for r in book[SHEET_KENNZAHLEN].iter_rows() if r[0].value == "Stichtag")
+    assert stichtag[1].number_format == "DD.MM.YYYY"
+    assert stichtag[1].value.tzinfo is None
+    # no other sheet shows Personalnummern
+    for name in book.sheetnames[1:]:
+        assert not any(c.value == "P1" for row in book[name].iter_rows() for c in row)
+
+
+def test_html_german_deterministic_with_rule_version(written: Path) -> None:
+    html = (written / "kennzahlen.html").read_text(encoding="utf-8")
+    assert "Regelversion" in html
+    assert "test.1" in html
+    assert "01.04.2018 – 30.06.2018" in html
+    assert html.count("<svg") == 3
+    assert "=HYPERLINK(&#34;http://x&#34;)" in html or "=HYPERLINK(&quot;http://x&quot;)" in html
+    assert render_html(_result()) == render_html(_result()) == html
+    assert "P1" not in html.replace("SPRACHE", "")
+
+
+def test_german_numbers_and_formula_neutralizing() -> None:
+    assert de_number(1045) == "1.045"
+    assert de_number(1234567.891, 2) == "1.234.567,89"
+    assert de_number(None) == "–"
+    assert neutralize_formula("=1+1") == "'=1+1"
+    assert neutralize_formula("@SUM") == "'@SUM"
+    assert neutralize_formula("Mössingen") == "Mössingen"
+
+
+def test_pdf_without_extra_is_a_clear_error() -> None:
+    if importlib.util.find_spec("weasyprint") is not None:  # pragma: no cover - only with the extra
+        assert parse_formats("pdf") == ("pdf",)
+        return
+    with pytest.raises(ConfigurationError, match=r"enaio-connector\[pdf\]"):
+        parse_formats("html,pdf")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--from", "2018-06-31", "--to", "2018-07-31"], "--from"),
+        (["--from", "01.04.2018", "--to", "31.06.2018"], "--to"),
+        (["--from", "2018-06-30", "--to", "2018-04-01"], "before --from"),
+        (["--period", "2018-Q5"], "unknown period"),
+        (["--period", "2018-Q2", "--stichtag", "2018-02-30"], "--stichtag"),
+        (["--period", "2018-Q2", "--from", "2018-04-01"], "either --period"),
+        (["--from", "2018-04-01"], "give --period"),
+        (["--period", "2018-Q2", "--format", "xlsx,docx"], "unknown format"),
+    ],
+)
+def test_cli_usage_errors_exit_2_and_write_nothing(tmp_path: Path, args: list[str], message: str) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["kennzahlen", *args, "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert not out.exists()
+
+
+def test_cli_without_pseudonym_key_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ENAIO_PSEUDONYM_KEY", raising=False)
+    monkeypatch.setenv("ENAIO_URL", "http://127.0.0.1:9")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["kennzahlen", "--period", "2018-Q2", "--out", str(out)])
+    assert result.exit_code == 2
+    assert "pseudonym_key" in result.output
+    assert not out.exists()
