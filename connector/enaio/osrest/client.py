@@ -198,11 +198,17 @@ class OsrestClient:
             "objectTypeId": str(otype.type_id),
             "fields": codec.field_values(otype, fields, tables, self.tz),
         }
+        params = {"objecttypeid": str(otype.type_id), "replacefiles": "true" if replace_files else "false"}
+        if expected_modified is not None:
+            # emulator extension: the server re-checks atomically (the GET above leaves a race window)
+            params["expectedmodified"] = codec.wire_datetime(
+                expected_modified.replace(microsecond=0), self.tz
+            )
         self.transport.request(
             "POST",
             self.transport.url("documents", "update", object_id),
             operation="osrest.update",
-            params={"objecttypeid": str(otype.type_id), "replacefiles": "true" if replace_files else "false"},
+            params=params,
             files=self._multipart(data, files),
         )
 

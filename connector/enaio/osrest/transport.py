@@ -15,7 +15,7 @@ from urllib.parse import quote
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth
 
-from connector.errors import AuthenticationError, PermissionDeniedError
+from connector.errors import AuthenticationError, EnaioError, PermissionDeniedError
 from connector.http import ErrorDetail, HttpOptions, HttpTransport, default_error_detail
 from connector.logs import register_credentials
 
@@ -86,17 +86,26 @@ class OsrestTransport:
     def request(
         self, method: str, url: str, *, operation: str, idempotent: bool | None = None, **kwargs: Any
     ) -> requests.Response:
+        try:
+            return self._request(method, url, operation=operation, idempotent=idempotent, **kwargs)
+        except EnaioError as exc:
+            # The inner frames hold the failed response, whose socket stays open as long as the error lives
+            # (a caller keeping the error would keep a server connection busy); the error carries its context.
+            raise exc.with_traceback(None) from exc.__cause__
+
+    def _request(
+        self, method: str, url: str, *, operation: str, idempotent: bool | None, **kwargs: Any
+    ) -> requests.Response:
         had_session = self.session_id is not None
         try:
-            response = self.http.request(method, url, operation=operation, idempotent=idempotent, **kwargs)
+            return self.http.request(method, url, operation=operation, idempotent=idempotent, **kwargs)
         except PermissionDeniedError:
             # Some gateways answer an expired session with 403 (S2); with a session cookie, log in once more.
             if not had_session or not self._has_credentials:
                 raise
             log.info("403 with a session cookie during %s; logging in again once", operation)
             self.http.session.cookies.clear()
-            response = self.http.request(method, url, operation=operation, idempotent=idempotent, **kwargs)
-        return response
+        return self.http.request(method, url, operation=operation, idempotent=idempotent, **kwargs)
 
     def _count_login(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
         if SESSION_COOKIE in response.cookies:
