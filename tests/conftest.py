@@ -48,7 +48,9 @@ def faulty_emulator_factory() -> Iterator[Callable[[list[FaultRule]], EmulatorSe
         server.close()
 
 
-def make_settings(server: EmulatorServer, interface: Interface, user: str = "alice", **extra: object) -> Settings:
+def make_settings(
+    server: EmulatorServer, interface: Interface, user: str = "alice", **extra: object
+) -> Settings:
     password = TEST_USERS.get(user, "demo")
     overrides: dict[str, object] = {
         "url": server.url,
@@ -73,7 +75,9 @@ def interface(request: pytest.FixtureRequest) -> Interface:
 def client_factory() -> Iterator[Callable[..., EnaioClient]]:
     clients: list[EnaioClient] = []
 
-    def make(server: EmulatorServer, interface: Interface, user: str = "alice", **extra: object) -> EnaioClient:
+    def make(
+        server: EmulatorServer, interface: Interface, user: str = "alice", **extra: object
+    ) -> EnaioClient:
         client = EnaioClient(make_settings(server, interface, user, **extra))
         clients.append(client)
         return client
