@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from connector.config import Interface, Settings, load_settings
 from connector.enaio.client import EnaioClient
 from connector.enaio.emulator.faults import FaultRule
 from connector.enaio.emulator.server import EmulatorServer, build_state
+
+# Property tests explore the same examples on every run, so CI cannot fail by chance.
+hypothesis_settings.register_profile("deterministic", derandomize=True, print_blob=True)
+hypothesis_settings.load_profile("deterministic")
 
 # Every interface room the scenario tests run against; a room joins when its client exists.
 INTERFACES: tuple[Interface, ...] = ("dms", "soap", "osrest")
