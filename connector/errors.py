@@ -7,6 +7,7 @@ or an exit message is useful without ever containing credentials.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TypedDict, Unpack
 
 
 class Recovery(StrEnum):
@@ -18,27 +19,29 @@ class Recovery(StrEnum):
     SKIP_RECORD = "skip_record"
 
 
+class ErrorContext(TypedDict, total=False):
+    """Where an error happened: the operation, the (redacted) URL, the server's code and HTTP status."""
+
+    operation: str | None
+    url: str | None
+    code: str | int | None
+    status: int | None
+
+
 class EnaioError(Exception):
     """Base class of every error the connector raises on purpose."""
 
     recovery: Recovery = Recovery.FAIL
     exit_code: int = 1
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        operation: str | None = None,
-        url: str | None = None,
-        code: str | int | None = None,
-        status: int | None = None,
-    ) -> None:
+    def __init__(self, message: str, **context: Unpack[ErrorContext]) -> None:
         super().__init__(message)
         self.message = message
-        self.operation = operation
+        self.operation = context.get("operation")
+        url = context.get("url")
         self.url = redact_url(url) if url else None
-        self.code = code
-        self.status = status
+        self.code = context.get("code")
+        self.status = context.get("status")
 
     def __str__(self) -> str:
         parts = [self.message]
@@ -89,16 +92,9 @@ class TransientError(EnaioError):
     recovery = Recovery.RETRY
 
     def __init__(
-        self,
-        message: str,
-        *,
-        retry_after: float | None = None,
-        operation: str | None = None,
-        url: str | None = None,
-        code: str | int | None = None,
-        status: int | None = None,
+        self, message: str, *, retry_after: float | None = None, **context: Unpack[ErrorContext]
     ) -> None:
-        super().__init__(message, operation=operation, url=url, code=code, status=status)
+        super().__init__(message, **context)
         self.retry_after = retry_after
 
 
@@ -121,17 +117,8 @@ class ConflictError(PermanentError):
 class LockedError(ConflictError):
     """The document is checked out by someone else; never write to it."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        holder: str | None = None,
-        operation: str | None = None,
-        url: str | None = None,
-        code: str | int | None = None,
-        status: int | None = None,
-    ) -> None:
-        super().__init__(message, operation=operation, url=url, code=code, status=status)
+    def __init__(self, message: str, *, holder: str | None = None, **context: Unpack[ErrorContext]) -> None:
+        super().__init__(message, **context)
         self.holder = holder
 
 
@@ -147,17 +134,8 @@ class ValidationError(EnaioError):
 
     recovery = Recovery.SKIP_RECORD
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        field: str | None = None,
-        operation: str | None = None,
-        url: str | None = None,
-        code: str | int | None = None,
-        status: int | None = None,
-    ) -> None:
-        super().__init__(message, operation=operation, url=url, code=code, status=status)
+    def __init__(self, message: str, *, field: str | None = None, **context: Unpack[ErrorContext]) -> None:
+        super().__init__(message, **context)
         self.field = field
 
 

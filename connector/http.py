@@ -100,6 +100,42 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+def retry_policy(
+    policy: RetryPolicy, operation: str, *, idempotent: bool, sleep: Callable[[float], None] = time.sleep
+) -> Retrying:
+    """The one retry rule of every interface: only idempotent calls, only ``TransientError``, exponential
+    back-off, a server's ``Retry-After`` honoured but capped."""
+    attempts = policy.max_attempts if idempotent else 1
+
+    def wait(state: RetryCallState) -> float:
+        outcome = state.outcome
+        error = outcome.exception() if outcome is not None else None
+        backoff = min(policy.backoff_max, policy.backoff_initial * float(2 ** (state.attempt_number - 1)))
+        if isinstance(error, TransientError) and error.retry_after is not None:
+            return min(policy.retry_after_cap, max(error.retry_after, backoff))
+        return backoff
+
+    def before_sleep(state: RetryCallState) -> None:
+        outcome = state.outcome
+        error = outcome.exception() if outcome is not None else None
+        log.warning(
+            "retrying %s after transient failure (attempt %d of %d): %s",
+            operation,
+            state.attempt_number,
+            attempts,
+            type(error).__name__,
+        )
+
+    return Retrying(
+        stop=stop_after_attempt(attempts),
+        wait=wait,
+        retry=retry_if_exception_type(TransientError),
+        before_sleep=before_sleep,
+        sleep=sleep,
+        reraise=True,
+    )
+
+
 @dataclass(frozen=True)
 class HttpOptions:
     """Everything that shapes a session; immutable so a client's network behaviour cannot drift."""
@@ -178,28 +214,7 @@ class HttpTransport:
         """
         if idempotent is None:
             idempotent = method.upper() in ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
-        attempts = self.options.retry.max_attempts if idempotent else 1
         relogged = False
-
-        def wait(state: RetryCallState) -> float:
-            outcome = state.outcome
-            error = outcome.exception() if outcome is not None else None
-            policy = self.options.retry
-            backoff = min(policy.backoff_max, policy.backoff_initial * float(2 ** (state.attempt_number - 1)))
-            if isinstance(error, TransientError) and error.retry_after is not None:
-                return min(policy.retry_after_cap, max(error.retry_after, backoff))
-            return backoff
-
-        def before_sleep(state: RetryCallState) -> None:
-            outcome = state.outcome
-            error = outcome.exception() if outcome is not None else None
-            log.warning(
-                "retrying %s after transient failure (attempt %d of %d): %s",
-                operation,
-                state.attempt_number,
-                attempts,
-                type(error).__name__,
-            )
 
         def send_once() -> requests.Response:
             nonlocal relogged
@@ -226,15 +241,9 @@ class HttpTransport:
                 raise error
             return response
 
-        retrying = Retrying(
-            stop=stop_after_attempt(attempts),
-            wait=wait,
-            retry=retry_if_exception_type(TransientError),
-            before_sleep=before_sleep,
-            sleep=self._sleep,
-            reraise=True,
+        return retry_policy(self.options.retry, operation, idempotent=idempotent, sleep=self._sleep)(
+            send_once
         )
-        return retrying(send_once)
 
     def _send(self, method: str, url: str, operation: str, stream: bool, **kwargs: Any) -> requests.Response:
         # Rewind file-like bodies so a retry sends the whole body again.

@@ -17,7 +17,6 @@ import zeep
 import zeep.exceptions
 import zeep.helpers
 from lxml import etree
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from connector.config import Settings
 from connector.enaio.soap import mtom
@@ -34,7 +33,7 @@ from connector.errors import (
     TransientError,
     ValidationError,
 )
-from connector.http import TRANSIENT_STATUSES, HttpOptions, build_session, parse_retry_after
+from connector.http import TRANSIENT_STATUSES, HttpOptions, build_session, parse_retry_after, retry_policy
 from connector.logs import register_credentials
 from connector.xmlsafe import XmlFormatError, XmlSecurityError
 
@@ -203,36 +202,7 @@ class SoapTransport:
         return binding.process_reply(self.client, binding.get("execute"), response)
 
     def _retrying(self, name: str, idempotent: bool, call: Callable[[], T]) -> T:
-        policy = self.settings.retry
-        attempts = policy.max_attempts if idempotent else 1
-
-        def wait(state: RetryCallState) -> float:
-            outcome = state.outcome
-            error = outcome.exception() if outcome is not None else None
-            backoff = min(policy.backoff_max, policy.backoff_initial * float(2 ** (state.attempt_number - 1)))
-            if isinstance(error, TransientError) and error.retry_after is not None:
-                return min(policy.retry_after_cap, max(error.retry_after, backoff))
-            return backoff
-
-        def before_sleep(state: RetryCallState) -> None:
-            outcome = state.outcome
-            error = outcome.exception() if outcome is not None else None
-            log.warning(
-                "retrying %s after transient failure (attempt %d of %d): %s",
-                name,
-                state.attempt_number,
-                attempts,
-                type(error).__name__,
-            )
-
-        retrying = Retrying(
-            stop=stop_after_attempt(attempts),
-            wait=wait,
-            retry=retry_if_exception_type(TransientError),
-            before_sleep=before_sleep,
-            reraise=True,
-        )
-        return retrying(call)
+        return retry_policy(self.settings.retry, name, idempotent=idempotent)(call)
 
     def _translate(self, name: str, call: Callable[[], T]) -> T:
         """Transport and XML failures -> typed errors (job-level codes are ``unwrap``'s business)."""
