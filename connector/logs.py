@@ -8,6 +8,7 @@ values of personal fields, in the message, in ``extra`` attributes and in traceb
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 import re
 import sys
@@ -65,14 +66,19 @@ def register_personal_fields(names: Iterable[str]) -> None:
         _personal_fields.update(name.lower() for name in names)
 
 
-def _key_pattern(keys: Iterable[str]) -> re.Pattern[str]:
-    alternatives = "|".join(re.escape(key) for key in sorted(keys, key=len, reverse=True))
+@functools.lru_cache(maxsize=8)
+def _key_pattern(personal: frozenset[str]) -> re.Pattern[str]:
+    """Credentials match as key suffixes (``db_password``); personal fields only as whole keys, so a field
+    called ``name`` masks ``name=`` but not ``type_name=``. An XML namespace prefix is allowed on both."""
+    sensitive = "|".join(re.escape(key) for key in sorted(_SENSITIVE_KEYS, key=len, reverse=True))
+    names = "|".join(re.escape(key) for key in sorted(personal, key=len, reverse=True)) or "(?!)"
+    key = rf"(?:[\w.-]*(?:{sensitive})|(?<![\w.-])(?:[\w.-]+:)?(?:{names}))"
     return re.compile(
         # key=value, key: value, "key": "value", 'key': 'value', <Key>value</Key>, Key="value"
         rf"""(?ix)
-        (?P<xml><(?P<tag>[\w:.-]*(?:{alternatives}))\b[^>]*>)(?P<xmlvalue>[^<]*)(?=</)
+        (?P<xml><(?P<tag>(?:[\w.-]+:)?{key})(?![\w.-])[^>]*>)(?P<xmlvalue>[^<]*)(?=</)
         |
-        (?P<key>["']?\b[\w:.-]*(?:{alternatives})["']?\s*[:=]\s*)
+        (?P<key>["']?(?<![\w.-]){key}["']?\s*[:=]\s*)
         (?P<value>"[^"]*"|'[^']*'|Basic\s+\S+|Bearer\s+\S+|[^\s,;&)}}\]]+)
         """
     )
@@ -100,7 +106,7 @@ class RedactionFilter(logging.Filter):
         with _lock:
             secrets = sorted(_secrets, key=len, reverse=True)
             personal = set(_personal_fields)
-        pattern = _key_pattern((*_SENSITIVE_KEYS, *personal))
+        pattern = _key_pattern(frozenset(personal))
         message = record.getMessage()
         record.msg = redact_text(message, pattern, secrets)
         record.args = None
@@ -143,7 +149,7 @@ def redact_text(
     """Redact one string with the current registry (or the given pattern and secrets)."""
     if pattern is None:
         with _lock:
-            pattern = _key_pattern((*_SENSITIVE_KEYS, *_personal_fields))
+            pattern = _key_pattern(frozenset(_personal_fields))
     if secrets is None:
         with _lock:
             secrets = sorted(_secrets, key=len, reverse=True)

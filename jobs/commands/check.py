@@ -26,11 +26,17 @@ from mappings import drift, load_profile, misfits
     default=None,
     help="Mapping profile: a name under mappings/profiles/ or a YAML file (default: mapping_profile).",
 )
-def check(config_file: Path | None, profile_ref: str | None) -> None:
+@click.option(
+    "--interface",
+    type=click.Choice(["dms", "osrest", "soap"]),
+    default=None,
+    help="Interface to check (default: the configured one).",
+)
+def check(config_file: Path | None, profile_ref: str | None, interface: str | None) -> None:
     """Connect, log in, and list every mapped type, field, column or catalogue value the server lacks or
     types differently. Exit 0 when the profile fits, 1 otherwise."""
     started = time.monotonic()
-    settings = load_settings(config_file)
+    settings = load_settings(config_file, overrides={"interface": interface} if interface else None)
     profile = load_profile(profile_ref or settings.mapping_profile)
     with EnaioClient(settings) as client:
         info = client.server_info()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from connector.errors import UsageError
 from schemas.export import JSON_DIR, export_json_schemas, stale_json_schemas
 
 
@@ -41,6 +42,6 @@ def export(out: Path, check: bool) -> None:
     try:
         written = export_json_schemas(out)
     except OSError as exc:
-        raise click.ClickException(f"cannot write JSON Schema files to {out}: {exc.strerror or exc}") from exc
+        raise UsageError(f"cannot write JSON Schema files to {out}: {exc.strerror or exc}") from exc
     for path in written:
         click.echo(str(path))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
+import time
 from pathlib import Path
 from types import TracebackType
-from zoneinfo import ZoneInfo
 
 import waitress
+from waitress import wasyncore
 from waitress.server import BaseWSGIServer, MultiSocketServer
 
 from connector.enaio.emulator.app import create_app
@@ -16,7 +18,8 @@ from connector.enaio.emulator.faults import FaultInjector, FaultRule
 from connector.enaio.emulator.state import EmulatorState
 from connector.enaio.emulator.store import Store
 from connector.enaio.objdef import ObjectDefinition, default_site_path, load_objdef
-from connector.timeutil import DEFAULT_ZONE
+from connector.errors import ConfigurationError, EnaioError
+from connector.timeutil import DEFAULT_ZONE, zone
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +38,25 @@ def build_state(
     seed: int | None = None,
 ) -> EmulatorState:
     """Everything an emulator needs; with ``demo`` the demo county is loaded and user demo/demo exists."""
-    objdef: ObjectDefinition = load_objdef(site or default_site_path())
-    tz = ZoneInfo(timezone)
-    store = Store(objdef, path=data, tz=tz)
+    site_path = site or default_site_path()
+    try:
+        objdef: ObjectDefinition = load_objdef(site_path)
+    except (OSError, EnaioError) as exc:
+        raise ConfigurationError(
+            f"cannot load site object definition {site_path}: {_reason(exc)}",
+            key="--site",
+            source=str(site_path),
+        ) from exc
+    try:
+        tz = zone(timezone)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc), key="--timezone") from exc
+    try:
+        store = Store(objdef, path=data, tz=tz)
+    except (OSError, sqlite3.Error) as exc:
+        raise ConfigurationError(
+            f"cannot open emulator data file {data}: {_reason(exc)}", key="--data", source=str(data)
+        ) from exc
     all_users = dict(users or {})
     if demo:
         all_users.update(DEMO_USERS)
@@ -52,6 +71,12 @@ def build_state(
     return EmulatorState(
         store=store, objdef=objdef, users=all_users, tz=tz, faults=FaultInjector(faults or [], seed=0)
     )
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
 
 
 class EmulatorServer:
@@ -85,19 +110,30 @@ class EmulatorServer:
         self._server.run()
 
     def close(self) -> None:
+        """Stop serving. Every socket is closed inside waitress's loop thread: closing one from outside
+        races its ``select()`` (EBADF) and lets a reused file descriptor leak into another server."""
+        server = self._server
         if self._thread is None or not self._thread.is_alive():
-            self._server.close()
+            server.close()
             return
 
-        def shutdown() -> None:
-            # Runs inside waitress's loop thread: closing sockets from outside would race its select().
-            for channel in list(self._server.active_channels.values()):
-                channel.handle_close()
-            self._server.close()
+        def stop_accepting() -> None:
+            wasyncore.dispatcher.close(server)  # the listening socket only; the trigger stays
+            for channel in list(server.active_channels.values()):
+                channel.will_close = True  # idle keep-alive channels close on the next loop turn
 
-        self._server.trigger.pull_trigger(shutdown)
+        def finish() -> None:
+            for channel in list(server.active_channels.values()):
+                channel.handle_close()
+            server.trigger.close()
+
+        server.trigger.pull_trigger(stop_accepting)
+        deadline = time.monotonic() + 2.0
+        while len(server._map) > 1 and time.monotonic() < deadline:  # only the trigger left
+            time.sleep(0.01)
+        server.task_dispatcher.shutdown(timeout=2)
+        server.trigger.pull_trigger(finish)
         self._thread.join(timeout=5)
-        self._server.task_dispatcher.shutdown(timeout=2)
 
     def __enter__(self) -> EmulatorServer:
         return self.start()
