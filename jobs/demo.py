@@ -6,6 +6,10 @@ Kreistagsdrucksache 084/18), prints them, and writes all reports plus the data-q
 
 Pseudonyms use the public `connector.pseudonym.DEMO_KEY`: they protect nothing and must never be used with
 real data.
+
+The demo does not read the user's configuration: `ENAIO_*` variables, a secrets directory or a config file
+cannot change or break it (only `--interface` and `--out` do). Quarantined records of the demo county (its
+deliberately broken legacy records) are reported, and the demo still exits 0.
 """
 
 from __future__ import annotations
@@ -17,19 +21,55 @@ from datetime import date
 from pathlib import Path
 from typing import Final
 
-from connector.config import Interface, load_settings
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+
+from connector.config import Interface, Settings
 from connector.enaio.emulator.server import DEMO_USERS, EmulatorServer, build_state
+from connector.errors import ConfigurationError
 from connector.pseudonym import DEMO_KEY, Pseudonymizer
 from jobs.kennzahlen.compute import KennzahlenResult
-from jobs.kennzahlen.job import JobOutcome, run_kennzahlen
+from jobs.kennzahlen.job import JobOutcome, job_output_names, run_kennzahlen
 from jobs.kennzahlen.outputs import DEFAULT_FORMATS
 from jobs.kennzahlen.outputs.fmt import de_date, de_number, label
 from jobs.kennzahlen.periods import period_from_dates
+from jobs.kennzahlen.staging import check_out_dir
 
-__all__ = ["DEMO_PERIOD", "DemoRun", "demo_table", "run_demo"]
+__all__ = ["DEMO_PERIOD", "DemoRun", "demo_settings", "demo_table", "run_demo"]
 
 DEMO_PERIOD: Final = period_from_dates(date(2018, 4, 1), date(2018, 6, 30), date(2018, 7, 31))
 _ACCOMMODATION_ORDER: Final = ("VORLAEUFIGE_UNTERBRINGUNG", "ANSCHLUSSUNTERBRINGUNG", "PRIVATWOHNUNG")
+
+
+class _DemoSettings(Settings):
+    """Settings from the constructor only: no environment, no secrets directory, no dotenv, no file."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def demo_settings(url: str, interface: Interface) -> Settings:
+    """Settings for the embedded emulator, independent of the user's `ENAIO_*` environment."""
+    user, password = next(iter(DEMO_USERS.items()))
+    try:
+        return _DemoSettings(
+            url=url,
+            interface=interface,
+            username=user,
+            password=password,
+            pseudonym_key=DEMO_KEY.decode("utf-8"),
+            mapping_profile="default",
+        )
+    except PydanticValidationError as exc:  # pragma: no cover - fixed values; only a bug gets here
+        raise ConfigurationError(f"demo settings are invalid: {exc}") from None
 
 
 @dataclass
@@ -50,7 +90,7 @@ def _value(result: KennzahlenResult, code: str, decimals: int = 0) -> str:
 def demo_table(result: KennzahlenResult, interface: str) -> str:
     """The county report's figures as a readable German table."""
     period = result.period
-    b01 = result.cells("B01", "unterbringungsart")
+    b01 = result.breakdown("B01", "unterbringungsart")
     lines = [
         f"Kennzahlen Integrationsmanagement – Demo-Landkreis (Schnittstelle {interface})",
         f"Zeitraum {de_date(period.start)} – {de_date(period.end)}, Stichtag {de_date(period.stichtag)}, "
@@ -58,7 +98,7 @@ def demo_table(result: KennzahlenResult, interface: str) -> str:
         "",
     ]
     rows: list[tuple[str, str]] = [
-        ("Personen in der Zielgruppe (Stichtag 15.09.2017)", _value(result, "Z01")),
+        (f"Personen in der Zielgruppe (Stichtag {de_date(result.zielgruppe_cutoff)})", _value(result, "Z01")),
         ("Sondierungs-/Clearinggespräche im Zeitraum", _value(result, "K04")),
         ("Integrationszielvereinbarungen (neue Pläne) im Zeitraum", _value(result, "K05d")),
         ("Zielgruppe durch Sondierung erreicht (Personen)", _value(result, "Z02")),
@@ -67,7 +107,8 @@ def demo_table(result: KennzahlenResult, interface: str) -> str:
     ]
     for key in (*_ACCOMMODATION_ORDER, *sorted(set(b01) - set(_ACCOMMODATION_ORDER))):
         if key in b01:
-            rows.append((f"  davon {label(key)}", de_number(b01[key])))
+            cell = b01[key]
+            rows.append((f"  davon {label(key)}", de_number(cell.value, suppressed=cell.suppressed)))
     rows += [
         ("Integrationsmanager*innen (förderfähig)", _value(result, "K01n")),
         ("Vollzeitäquivalente (VZÄ)", _value(result, "K01", 2)),
@@ -84,18 +125,9 @@ def run_demo(
     interface: Interface = "dms", out_dir: Path = Path("out"), echo: Callable[[str], None] = print
 ) -> DemoRun:
     started = time.monotonic()
-    user, password = next(iter(DEMO_USERS.items()))
+    check_out_dir(out_dir, job_output_names(DEFAULT_FORMATS, quality=True))
     with EmulatorServer(build_state(demo=True)) as server:
-        settings = load_settings(
-            overrides={
-                "url": server.url,
-                "interface": interface,
-                "username": user,
-                "password": password,
-                "pseudonym_key": DEMO_KEY.decode("utf-8"),
-                "mapping_profile": "default",
-            }
-        )
+        settings = demo_settings(server.url, interface)
         outcome = run_kennzahlen(
             settings,
             DEMO_PERIOD,
@@ -114,6 +146,9 @@ def run_demo(
     for path in outcome.paths:
         echo(f"  {path.name}")
     quarantined = sum(outcome.quarantine.values())
-    echo(f"Datenqualität: {outcome.issues} Hinweise (quality.html), {quarantined} fehlende Pflichtangaben")
+    echo(
+        f"Datenqualität: {outcome.issues} Hinweise (quality.html), {quarantined} fehlende Pflichtangaben "
+        f"({outcome.quarantined_total} Datensätze in quarantine.jsonl)"
+    )
     echo(f"Dauer: {de_number(seconds, 1)} s")
     return DemoRun(interface, outcome, seconds, table)

@@ -9,22 +9,34 @@ enaio's web client. Staff-facing: Personalnummer and Aktenzeichen appear, names 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Final, NamedTuple
+from typing import Final, NamedTuple, Protocol
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from connector.enaio.client import EnaioClient
-from connector.errors import EnaioError
+from connector.enaio.model import EnaioObject
+from connector.enaio.objdef import ObjectDefinition
+from connector.errors import NotFoundError
 from jobs.kennzahlen.outputs.fmt import de_date, neutralize_formula
+from jobs.kennzahlen.staging import Staging, check_out_dir
 from mappings import MappingProfile, Quarantine
 from schemas import Beratungsfall, Integrationsplan, Kontakt, Record, hoechstdauer_bis
 from schemas.enums import Planstatus
 
-__all__ = ["QUALITY_COLUMNS", "QualityCollector", "QualityIssue", "enaio_link", "write_quality"]
+__all__ = [
+    "QUALITY_COLUMNS",
+    "QUALITY_FILES",
+    "ObjectSource",
+    "QualityCollector",
+    "QualityIssue",
+    "enaio_link",
+    "profile_type_ids",
+    "stage_quality",
+    "write_quality",
+]
 
 UNBEKANNT: Final = "(nicht zuzuordnen)"
 CHECKS: Final = {
@@ -45,6 +57,13 @@ QUALITY_COLUMNS: Final = (
     "link",
 )
 _PLAN_AGREED: Final = frozenset({Planstatus.VEREINBART, Planstatus.FORTGESCHRIEBEN, Planstatus.ABGESCHLOSSEN})
+QUALITY_FILES: Final = ("quality.csv", "quality.html")
+
+
+class ObjectSource(Protocol):
+    """What the quarantine lookup needs of a client (``EnaioClient`` is one)."""
+
+    def get(self, object_id: int) -> EnaioObject: ...
 
 
 @dataclass(frozen=True, order=True)
@@ -155,7 +174,7 @@ class QualityCollector:
         )
 
     def add_quarantine(
-        self, quarantine: Quarantine, client: EnaioClient | None, profile: MappingProfile
+        self, quarantine: Quarantine, client: ObjectSource | None, profile: MappingProfile
     ) -> None:
         """One issue per quarantined object; IM and Aktenzeichen are looked up in enaio where possible."""
         by_object: dict[tuple[str, int], list[str]] = {}
@@ -182,9 +201,13 @@ def _source_field(profile: MappingProfile, entity: str, name: str) -> str | None
 
 
 def _lookup(
-    client: EnaioClient | None, profile: MappingProfile, entity: str, osid: int
+    client: ObjectSource | None, profile: MappingProfile, entity: str, osid: int
 ) -> tuple[str, str, str]:
-    """(IM, Aktenzeichen, team) of a quarantined object, from its own index data or its case and folder."""
+    """(IM, Aktenzeichen, team) of a quarantined object, from its own index data or its case and folder.
+
+    Only an object that is gone (deleted meanwhile, `NotFoundError`) is "not assignable"; any other error
+    (server, network, permissions) stops the run: a report that silently lost its assignment would mislead.
+    """
     if client is None:
         return UNBEKANNT, "", ""
     im_field = _source_field(profile, "beratungsfall", "integrationsmanager")
@@ -202,7 +225,7 @@ def _lookup(
             team = str(case.fields.get(team_field) or "") if team_field else ""
         folder = obj if obj.folder_id is None else client.get(obj.folder_id)
         akz = str(folder.fields.get(akz_field) or "") if akz_field else ""
-    except EnaioError:
+    except NotFoundError:
         return UNBEKANNT, "", ""
     return im or UNBEKANNT, akz, team
 
@@ -213,8 +236,17 @@ _TEMPLATES: Final = Path(__file__).parent / "kennzahlen" / "outputs" / "template
 def write_quality(
     collector: QualityCollector, out_dir: Path, base_url: str, type_ids: dict[str, int]
 ) -> list[Path]:
-    """quality.csv and quality.html, sorted by IM, check, Aktenzeichen (deterministic)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """quality.csv and quality.html, both or neither."""
+    check_out_dir(out_dir, QUALITY_FILES)
+    with Staging(out_dir) as staging:
+        stage_quality(collector, staging, base_url, type_ids)
+        return staging.commit()
+
+
+def stage_quality(
+    collector: QualityCollector, staging: Staging, base_url: str, type_ids: dict[str, int]
+) -> None:
+    """quality.csv and quality.html into the staging directory, sorted by IM, check, Aktenzeichen."""
     issues = sorted(collector.issues)
     rows = [
         {
@@ -230,12 +262,14 @@ def write_quality(
         }
         for i in issues
     ]
-    csv_path = out_dir / "quality.csv"
-    with csv_path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\r\n")
-        writer.writerow(QUALITY_COLUMNS)
-        for row in rows:
-            writer.writerow(neutralize_formula(row[column]) for column in QUALITY_COLUMNS)
+
+    def write_csv(path: Path) -> None:
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\r\n")
+            writer.writerow(QUALITY_COLUMNS)
+            for row in rows:
+                writer.writerow(neutralize_formula(row[column]) for column in QUALITY_COLUMNS)
+
     groups: dict[str, list[dict[str, str]]] = {}
     for row in rows:
         groups.setdefault(row["integrationsmanager"], []).append(row)
@@ -252,17 +286,25 @@ def write_quality(
         counts=list(counts.items()),
         groups=sorted(groups.items()),
     )
-    html_path = out_dir / "quality.html"
-    html_path.write_text(html, encoding="utf-8", newline="\n")
-    return [csv_path, html_path]
+    staging.write(QUALITY_FILES[0], write_csv)
+    staging.write(QUALITY_FILES[1], lambda path: path.write_text(html, encoding="utf-8", newline="\n"))
 
 
-def type_ids_of(client: EnaioClient, names: Iterable[str]) -> dict[str, int]:
-    objdef = client.object_definition()
+def profile_type_ids(objdef: ObjectDefinition, profile: MappingProfile) -> dict[str, int]:
+    """Object type id of every type the profile reads (for "open in enaio" links); names come from the
+    site's profile, ids from its live object definition. A type the server does not know gets no id."""
     found: dict[str, int] = {}
-    for name in names:
-        try:
-            found[name] = objdef.type_by_name(name).type_id
-        except (KeyError, EnaioError):
-            continue
+    for mapping in profile.entities.values():
+        names = [mapping.type, *(fm.children for fm in mapping.fields.values() if fm.children)]
+        for name in names:
+            if name is None:
+                continue
+            try:
+                found[name] = objdef.type_by_name(name).type_id
+            except KeyError:  # drift: `enaio-connector check` reports it
+                continue
     return found
+
+
+def type_ids_of(client: EnaioClient, profile: MappingProfile) -> dict[str, int]:
+    return profile_type_ids(client.object_definition(), profile)

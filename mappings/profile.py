@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from pydantic import ValidationError as PydanticValidationError
 
 from connector.errors import ConfigurationError
+from connector.logs import register_personal_fields
 from schemas import ENTITIES, Record, personal_fields
 
 __all__ = [
@@ -158,6 +159,21 @@ class MappingProfile(_Strict):
         """The AGS of a municipality (as the site's catalogue names it); None if unknown or unverified."""
         return self.county.ags.get(municipality)
 
+    def personal_field_names(self) -> frozenset[str]:
+        """The enaio field and column names whose values are personal: every source of a schema field the
+        schema marks personal (``schemas.personal_fields``) or the profile marks ``personal: true``, in
+        nested tables and child documents too (e.g. FAMILIENNAME, or NACHNAME on another site)."""
+        names: set[str] = set()
+        for entity, mapping in self.entities.items():
+            model = record_model(entity)
+            if model is not None:
+                names.update(_personal_sources(model, mapping.fields))
+        return frozenset(names)
+
+    def register_personal_fields(self) -> None:
+        """Tell the log redaction (``connector.logs``) which enaio names carry personal values."""
+        register_personal_fields(self.personal_field_names())
+
 
 class ProfileError(ConfigurationError):
     """An unusable profile; ``problems`` lists (line, key, message), the first gives ``line`` and ``key``."""
@@ -255,6 +271,20 @@ def expected_kind(model: type[BaseModel], name: str, mapping: FieldMapping) -> V
     if inner is str or (isinstance(inner, type) and issubclass(inner, Enum)):
         return "text"
     return None
+
+
+def _personal_sources(model: type[BaseModel], fields: Mapping[str, FieldMapping]) -> set[str]:
+    personal = personal_fields(model)
+    names: set[str] = set()
+    for name, fm in fields.items():
+        item = schema_item_model(model, name)
+        inner = fm.columns if fm.table is not None else fm.fields
+        if item is not None and inner is not None:
+            names.update(_personal_sources(item, inner))
+            continue
+        if fm.personal is True or (fm.personal is None and name in personal):
+            names.update(source for source in (fm.field, fm.column) if source is not None)
+    return names
 
 
 def _is_required(model: type[BaseModel], name: str) -> bool:
@@ -471,6 +501,7 @@ def parse_profile(text: str, file: str) -> MappingProfile:
     if semantic:
         raise ProfileError(file, [(marks.line(path), _dotted(path), message) for path, message in semantic])
     profile._source = file
+    profile.register_personal_fields()
     return profile
 
 

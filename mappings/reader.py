@@ -13,7 +13,11 @@ parent type) are taken from the object itself without a lookup. Goals kept as se
 fetched the same way: one ``IN`` query over the batch's plan keys.
 
 A record that cannot be mapped or validated goes to the :class:`~mappings.quarantine.Quarantine` (object id,
-type, field, error type; never a value) and the run goes on.
+type, field, error type; never a value) and the run goes on. That includes objects whose server value does
+not convert to its field's type (``31.06.1990`` in a date field): the rooms leave such a value out and report
+it through ``search(..., on_skipped=...)``; when the profile reads that field (directly, from an ancestor or
+a child document) the record is quarantined with the schema field and ``invalid_value: <phrase>``. Fields
+the object definition does not know are reported the same way and listed by :meth:`RecordReader.drift`.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -32,6 +36,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from connector.enaio.client import EnaioClient
+from connector.enaio.interface import SkippedField
 from connector.enaio.model import EnaioObject, FieldValue, ObjectKind
 from connector.enaio.objdef import FieldDef, ObjectDefinition, ObjectType, ValueType
 from connector.enaio.query import Query, System, is_in
@@ -112,6 +117,12 @@ class _Node:
     kind: ObjectKind
     parent_id: int | None
     values: dict[str, FieldValue]
+    invalid: dict[str, str] = field(default_factory=dict)
+    """Read fields whose server value did not convert -> reason (no value)."""
+
+
+Invalid = dict[int, dict[str, str]]
+"""Object id -> enaio field -> reason, for values a room left out (``invalid_value``)."""
 
 
 class _NodeCache:
@@ -175,6 +186,7 @@ class RecordReader:
         self._seen_unknown: set[tuple[str, str]] = set()
         self.lookups = 0
         """Number of ancestor/child lookup queries issued (for measurements)."""
+        profile.register_personal_fields()
 
     # --- public -----------------------------------------------------------------------------------------
 
@@ -189,18 +201,32 @@ class RecordReader:
         if since is not None and since.tzinfo is None:
             raise ConfigurationError("since must be an aware datetime", key="since")
         plan = self._plan(entity)
-        objects = self.client.search(Query(type_name=plan.otype.internal, modified_since=since))
+        query = Query(type_name=plan.otype.internal, modified_since=since)
+        # filled while the room converts a page, emptied object by object as the batches are mapped
+        invalid: Invalid = {}
+        objects = self.client.search(query, on_skipped=self._skipped_into(invalid))
         while True:
             batch = list(islice(objects, self.batch_size))
             if not batch:
                 return
-            yield from self._map_batch(plan, batch)
+            yield from self._map_batch(plan, batch, invalid)
 
     def drift(self, entity: str | None = None) -> list[Drift]:
         """Server fields no mapping reads: from the object definition, and unknown fields seen in objects."""
         found = drift(self.profile, self.objdef, entity)
         found.extend(Drift(t, f, "objects") for t, f in sorted(self._seen_unknown))
         return found
+
+    def _skipped_into(self, invalid: Invalid) -> Callable[[SkippedField], None]:
+        """The ``on_skipped`` callback: unknown fields are drift, invalid values are kept per object."""
+
+        def note(skipped: SkippedField) -> None:
+            if skipped.kind == "unknown_field":
+                self._seen_unknown.add((skipped.type_name, skipped.field))
+            else:
+                invalid.setdefault(skipped.object_id, {})[skipped.field] = skipped.reason
+
+        return note
 
     # --- compile ----------------------------------------------------------------------------------------
 
@@ -245,13 +271,15 @@ class RecordReader:
             chunk = wanted[start : start + self.batch_size]
             self.lookups += 1
             query = Query(type_name=type_name, where=is_in(System.OBJECT_ID.value, chunk, system=True))
-            for obj in self.client.search(query):
+            invalid: Invalid = {}
+            for obj in self.client.search(query, on_skipped=self._skipped_into(invalid)):
                 node = _Node(
                     obj.id,
                     obj.type_name,
                     obj.kind,
                     obj.parent_id,
                     {k: v for k, v in obj.fields.items() if k in keep},
+                    {k: r for k, r in invalid.pop(obj.id, {}).items() if k in keep},
                 )
                 self._cache.put(node)
                 found[obj.id] = node
@@ -329,8 +357,11 @@ class RecordReader:
             current = node.parent_id
         return None
 
-    def _children(self, plan: _Plan, batch: list[EnaioObject]) -> dict[str, dict[str, list[EnaioObject]]]:
-        """Child documents per schema field and parent key, fetched with one IN query per batch."""
+    def _children(
+        self, plan: _Plan, batch: list[EnaioObject], invalid: Invalid
+    ) -> dict[str, dict[str, list[EnaioObject]]]:
+        """Child documents per schema field and parent key, fetched with one IN query per batch; values the
+        room left out of a child are noted in ``invalid``."""
         result: dict[str, dict[str, list[EnaioObject]]] = {}
         for name, fm in plan.fields:
             if fm.children is None or fm.link is None:
@@ -346,22 +377,31 @@ class RecordReader:
                     continue
                 self.lookups += 1
                 query = Query(type_name=child_type.internal, where=is_in(fm.link.field, chunk))
-                for child in self.client.search(query):
+                for child in self.client.search(query, on_skipped=self._skipped_into(invalid)):
                     value = child.fields.get(fm.link.field)
                     if value is not None:
                         grouped.setdefault(str(value), []).append(child)
+                    elif fm.link.field in invalid.get(child.id, {}):
+                        log.warning(
+                            "%s %d: link field %s left out (%s); not attached to a parent",
+                            child.type_name,
+                            child.id,
+                            fm.link.field,
+                            invalid[child.id][fm.link.field],
+                        )
             order = fm.order_by
             for children in grouped.values():
                 children.sort(key=lambda c: (_sortable(c.fields.get(order)) if order else (0, ""), c.id))
             result[name] = grouped
         return result
 
-    def _map_batch(self, plan: _Plan, batch: list[EnaioObject]) -> Iterator[Record]:
+    def _map_batch(self, plan: _Plan, batch: list[EnaioObject], invalid: Invalid) -> Iterator[Record]:
         nodes = self._nodes(plan, batch) if plan.ancestor_types else {}
-        children = self._children(plan, batch)
+        child_invalid: Invalid = {}
+        children = self._children(plan, batch, child_invalid)
         for obj in batch:
             self._note_unknown(obj)
-            record = self._map_object(plan, obj, nodes, children)
+            record = self._map_object(plan, obj, nodes, children, invalid.pop(obj.id, {}), child_invalid)
             if record is not None:
                 yield record
 
@@ -394,14 +434,26 @@ class RecordReader:
         obj: EnaioObject,
         nodes: dict[int, _Node],
         children: dict[str, dict[str, list[EnaioObject]]],
+        invalid: Mapping[str, str],
+        child_invalid: Invalid,
     ) -> Record | None:
         data: dict[str, Any] = {}
         problems: list[tuple[str | None, str]] = []
+        read = _read_fields(plan) if invalid else set()
+        for enaio_field in sorted(invalid):
+            if enaio_field.split(".")[0] not in read:
+                log.info(
+                    "%s %d: field %s left out (%s); not read by the profile",
+                    obj.type_name,
+                    obj.id,
+                    enaio_field,
+                    invalid[enaio_field],
+                )
         for name, fm in plan.fields:
             if fm.derive is not None:
                 continue
             try:
-                value = self._value(plan, plan.model, name, fm, obj, nodes, children)
+                value = self._value(plan, plan.model, name, fm, obj, nodes, children, invalid, child_invalid)
             except _MappingFailure as failure:
                 problems.append((failure.field, failure.reason))
                 continue
@@ -444,11 +496,16 @@ class RecordReader:
         obj: EnaioObject,
         nodes: dict[int, _Node],
         children: dict[str, dict[str, list[EnaioObject]]],
+        invalid: Mapping[str, str],
+        child_invalid: Invalid,
     ) -> Any:
         if fm.table is not None:
+            _check_valid(name, invalid, fm.table, table=True)
             return self._table(model, name, fm, obj)
         if fm.children is not None:
-            return self._child_items(plan, model, name, fm, obj, children)
+            if fm.link is not None and fm.link.parent_field is not None:
+                _check_valid(name, invalid, fm.link.parent_field)  # without its key the children are unknown
+            return self._child_items(plan, model, name, fm, obj, children, child_invalid)
         server: FieldDef | None = None
         raw: Any
         if "const" in fm.model_fields_set:
@@ -462,11 +519,13 @@ class RecordReader:
             else:
                 if fm.field is None or not isinstance(found, _Node):
                     raise _MappingFailure(name, "ancestor_missing: ancestor object not found")
+                _check_valid(name, found.invalid, fm.field)
                 raw = found.values.get(fm.field)
                 server = self.objdef.type_by_name(fm.ancestor).fields_by_name.get(fm.field)
         elif fm.system is not None:
             raw = _system(obj, fm.system)
         elif fm.field is not None:
+            _check_valid(name, invalid, fm.field)
             raw = obj.fields.get(fm.field)
             server = _server_field(self.objdef, obj, fm.field)
         else:
@@ -500,6 +559,7 @@ class RecordReader:
         fm: FieldMapping,
         obj: EnaioObject,
         children: dict[str, dict[str, list[EnaioObject]]],
+        child_invalid: Invalid,
     ) -> Any:
         item = schema_item_model(model, name)
         if item is None:
@@ -517,6 +577,7 @@ class RecordReader:
                     elif sm.system is not None:
                         raw, server = _system(child, sm.system), None
                     else:
+                        _check_valid(sub_name, child_invalid.get(child.id, {}), sm.field or "")
                         raw = child.fields.get(sm.field or "")
                         server = _server_field(self.objdef, child, sm.field or "")
                     value = _convert(item, sub_name, sm, raw, server.valuesep if server else None)
@@ -526,6 +587,20 @@ class RecordReader:
                     converted[sub_name] = value
             items.append(converted)
         return tuple(items)
+
+
+def _check_valid(name: str, invalid: Mapping[str, str], source: str, *, table: bool = False) -> None:
+    """A ``_MappingFailure`` for schema field ``name`` when the room left its source value out."""
+    for enaio_field, reason in invalid.items():
+        if enaio_field == source or (table and enaio_field.startswith(source + ".")):
+            raise _MappingFailure(name, reason)
+
+
+def _read_fields(plan: _Plan) -> set[str]:
+    """Index fields of the entity's own objects that the profile reads (incl. keys of child documents)."""
+    names = {fm.field or fm.table or "" for _, fm in plan.fields if fm.ancestor is None}
+    names.update(fm.link.parent_field or "" for _, fm in plan.fields if fm.link is not None)
+    return names - {""}
 
 
 def _server_field(objdef: ObjectDefinition, obj: EnaioObject, name: str) -> FieldDef | None:

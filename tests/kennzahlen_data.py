@@ -14,7 +14,9 @@ FORMULA_KOMMUNE = '=HYPERLINK("http://x")'
 _ids = {"IM-A1": 1, "IM-A2": 2, "IM-B1": 3, "IM-C1": 4, "IM-D1": 5, "IM-E1": 6, "IM-V1": 7, "IM-G1": 8}
 
 
-def params(threshold: int = 5, nenner: int | None = None) -> KennzahlenParams:
+def params(
+    threshold: int = 5, nenner: int | None = None, labels: dict[str, dict[str, str]] | None = None
+) -> KennzahlenParams:
     return KennzahlenParams.model_validate(
         {
             "rule_version": "test.1",
@@ -27,6 +29,7 @@ def params(threshold: int = 5, nenner: int | None = None) -> KennzahlenParams:
                 "adult_from": 18,
             },
             "k14_betreuungsquote": {"nenner": nenner},
+            "labels": labels or {},
         }
     )
 
@@ -124,19 +127,20 @@ def dataset() -> KennzahlenInput:
         # A1 + A2: one household in AU since 2017, IM transferred -> Zielgruppe
         klient("IM-A1", geburtsdatum="1990-05-01", staatsangehoerigkeit="SYR", zuzug_au="2017-01-01",
                im_uebertragen=True, haushaltsnummer="H1", sprachniveau_deutsch="B1",
-               sprachniveau_datum="2018-01-01"),
+               sprachniveau_datum="2018-01-01", aufenthaltsstatus="AE_FLUECHTLING"),
         klient("IM-A2", geburtsdatum="2010-01-01", geschlecht="MAENNLICH", staatsangehoerigkeit="SYR",
-               zuzug_au="2017-01-01", im_uebertragen=True, haushaltsnummer="H1"),
+               zuzug_au="2017-01-01", im_uebertragen=True, haushaltsnummer="H1",
+               aufenthaltsstatus="AE_FLUECHTLING"),
         # B1: moved into AU exactly on the cut-off (counts), out on 01.05.2018 into a flat (K17)
         klient("IM-B1", geburtsdatum="1980-07-01", geschlecht="MAENNLICH", staatsangehoerigkeit="AFG",
                zuzug_au="2017-09-15", auszug_au="2018-05-01", im_uebertragen=True,
                unterbringungsart="PRIVATWOHNUNG", unterbringung_seit="2018-05-01", sprachniveau_deutsch="A2",
-               wohnkommune="Rottenburg am Neckar"),
-        # C1: into AU one day after the cut-off -> not Zielgruppe; no birth date, no nationality
+               wohnkommune="Rottenburg am Neckar", aufenthaltsstatus="AE_SUBSIDIAER"),
+        # C1: into AU a day after the cut-off -> not Zielgruppe; no birth date, nationality, residence status
         klient("IM-C1", zuzug_au="2017-09-16", im_uebertragen=True, wohnkommune=FORMULA_KOMMUNE),
         # D1: Tübingen did not transfer IM -> not Zielgruppe
         klient("IM-D1", geburtsdatum="1970-01-01", staatsangehoerigkeit="ERI", zuzug_au="2016-01-01",
-               wohnkommune="Tübingen"),
+               wohnkommune="Tübingen", aufenthaltsstatus="DULDUNG"),
         # E1: left AU on the cut-off day itself -> not Zielgruppe
         klient("IM-E1", geburtsdatum="1985-01-01", zuzug_au="2016-01-01", auszug_au="2017-09-15",
                im_uebertragen=True, unterbringungsart="PRIVATWOHNUNG", unterbringung_seit="2017-09-15"),

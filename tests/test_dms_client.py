@@ -7,6 +7,7 @@ import io
 import json
 import zipfile
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -147,6 +148,74 @@ def test_paging_guard_against_a_server_that_ignores_skip_count(
         list(dms.search(Query("IM_KLIENT", page_size=2)))
     assert caught.value.operation == "dms.search"
     assert "skipCount" in str(caught.value)
+
+
+def test_paging_goes_on_while_the_server_says_more(emulator: EmulatorServer, dms: DmsClient) -> None:
+    """A server that caps maxItems below the page size asked for answers short pages with hasMoreItems."""
+    ids = fill(dms, 7)
+    asked: list[int] = []
+
+    def cap(body: dict[str, Any]) -> None:
+        asked.append(body["query"]["maxItems"])
+        body["query"]["maxItems"] = min(body["query"]["maxItems"], 2)
+
+    wrap(emulator, rewrite_search_body(cap))
+    assert [obj.id for obj in dms.search(Query("IM_KLIENT", page_size=5))] == ids
+    assert asked == [5, 5, 5, 5]  # 2 + 2 + 2 + 1, then hasMoreItems=false
+    assert [obj.id for obj in dms.search(Query("IM_KLIENT", page_size=5, max_hits=3))] == ids[:3]
+
+
+def test_paging_falls_back_on_total_num_items(emulator: EmulatorServer, dms: DmsClient) -> None:
+    ids = fill(dms, 5)
+
+    def cap(body: dict[str, Any]) -> None:
+        body["query"]["maxItems"] = min(body["query"]["maxItems"], 2)
+
+    def without_has_more(app: WsgiApp) -> WsgiApp:
+        def call(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            if not environ["PATH_INFO"].endswith("/objects/search"):
+                return app(environ, start_response)
+            captured: list[Any] = []
+
+            def capture(status: str, headers: list[tuple[str, str]], *rest: Any) -> Callable[[bytes], None]:
+                captured[:] = [status, headers]
+                return lambda data: None
+
+            body = json.loads(b"".join(app(environ, capture)))
+            body.pop("hasMoreItems")
+            raw = json.dumps(body).encode()
+            headers = [(k, v) for k, v in captured[1] if k.lower() != "content-length"]
+            start_response(captured[0], [*headers, ("Content-Length", str(len(raw)))])
+            return [raw]
+
+        return call
+
+    wrap(emulator, rewrite_search_body(cap))
+    wrap(emulator, without_has_more)
+    assert [obj.id for obj in dms.search(Query("IM_KLIENT", page_size=4))] == ids
+
+
+def test_ancestor_ids_go_in_bounded_batches(emulator: EmulatorServer, dms: DmsClient) -> None:
+    folders = fill(dms, 5)
+    cases = [dms.insert(NewObject("IM_FALL", folder, fall(REGIONALTEAM="TUEBINGEN"))) for folder in folders]
+    dms.insert(NewObject("IM_FALL", folders[0], fall(REGIONALTEAM="MOESSINGEN")))
+    in_lists: list[int] = []
+
+    def record(body: dict[str, Any]) -> None:
+        for value in body["query"]["parameters"].values():
+            if isinstance(value, list):
+                in_lists.append(len(value))
+
+    wrap(emulator, rewrite_search_body(record))
+    dms.ancestor_batch = 2
+    query = Query(
+        "IM_FALL",
+        where=eq("REGIONALTEAM", "TUEBINGEN"),
+        ancestors=(AncestorCondition("IM_KLIENT", eq("GESCHLECHT", "WEIBLICH")),),
+    )
+    assert sorted(obj.id for obj in dms.search(query)) == cases
+    assert in_lists == [2, 2, 1]  # never one IN over every ancestor
+    assert len(list(dms.search(replace(query, max_hits=3)))) == 3
 
 
 def test_ancestor_conditions(dms: DmsClient) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,13 @@ from openpyxl import load_workbook
 from connector.errors import ConfigurationError
 from connector.pseudonym import DEMO_KEY, Pseudonymizer
 from jobs.cli import main
-from jobs.kennzahlen import KennzahlenResult, compute, parse_period
+from jobs.kennzahlen import KennzahlenResult, compute, load_params, parse_period
 from jobs.kennzahlen.outputs import DEFAULT_FORMATS, parse_formats, write_outputs
 from jobs.kennzahlen.outputs.fmt import de_number, neutralize_formula
 from jobs.kennzahlen.outputs.html import render_html
 from jobs.kennzahlen.outputs.tabular import CSV_COLUMNS
 from jobs.kennzahlen.outputs.xlsx import SHEET_AUSWERTUNG, SHEET_KENNZAHLEN, breakdown_sheet_name
+from jobs.kennzahlen.params import default_params_path
 from schemas import Kennzahlwert
 from tests.kennzahlen_data import FORMULA_KOMMUNE, dataset, params
 
@@ -129,6 +131,11 @@ def test_pdf_without_extra_is_a_clear_error() -> None:
         (["--from", "01.04.2018", "--to", "31.06.2018"], "--to"),
         (["--from", "2018-06-30", "--to", "2018-04-01"], "before --from"),
         (["--period", "2018-Q5"], "unknown period"),
+        (["--period", "0000"], "year must lie between 1900 and 9999"),  # was "internal error", exit 1
+        (["--period", "10000"], "year must lie between 1900 and 9999"),
+        (["--period", "2018-13"], "a month is 01 to 12"),
+        (["--period", "2018-H3"], "a half-year is H1 or H2"),
+        (["--from", "0001-01-01", "--to", "2018-12-31"], "--from: 0001-01-01 is out of range"),
         (["--period", "2018-Q2", "--stichtag", "2018-02-30"], "--stichtag"),
         (["--period", "2018-Q2", "--from", "2018-04-01"], "either --period"),
         (["--from", "2018-04-01"], "give --period"),
@@ -151,3 +158,30 @@ def test_cli_without_pseudonym_key_writes_nothing(tmp_path: Path, monkeypatch: p
     assert result.exit_code == 2
     assert "pseudonym_key" in result.output
     assert not out.exists()
+
+
+def test_site_labels_and_zielgruppe_title_come_from_parameters(tmp_path: Path) -> None:
+    custom = params(threshold=1, labels={"regionalteam": {"MOESSINGEN": "Team Steinlach"}})
+    custom = custom.model_copy(
+        update={"zielgruppe": custom.zielgruppe.model_copy(update={"cutoff": date(2016, 1, 31)})}
+    )
+    got = compute(dataset(), parse_period("2018-Q2"), custom, Pseudonymizer(DEMO_KEY))
+    html = render_html(got)
+    assert "<td>Team Steinlach</td>" in html
+    assert "Nach Zielgruppe (Stichtag 31.01.2016)" in html
+    assert "15.09.2017" not in html
+    write_outputs(got, tmp_path, ["xlsx"])
+    staff = load_workbook(tmp_path / "kennzahlen.xlsx")[SHEET_AUSWERTUNG]
+    p1 = next(row for row in staff.iter_rows(values_only=True) if row[0] == "P1")
+    assert p1[1] == "Team Steinlach"
+    # without a site label the catalogue key is shown as it is (no county names in code)
+    plain = compute(dataset(), parse_period("2018-Q2"), params(threshold=1), Pseudonymizer(DEMO_KEY))
+    assert "<td>Moessingen</td>" in render_html(plain)
+
+
+def test_unknown_label_dimension_is_a_configuration_error(tmp_path: Path) -> None:
+    source = tmp_path / "kennzahlen.yaml"
+    text = default_params_path().read_text(encoding="utf-8").replace("labels: {}", "labels: {team: {A: B}}")
+    source.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="labels for unknown dimension"):
+        load_params(source)

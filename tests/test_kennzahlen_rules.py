@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -10,7 +11,8 @@ import pytest
 from connector.errors import UsageError
 from connector.pseudonym import DEMO_KEY, Pseudonymizer
 from jobs.kennzahlen import KennzahlenResult, compute, load_params, parse_period, period_from_dates
-from tests.kennzahlen_data import dataset, params
+from jobs.kennzahlen.periods import parse_cli_date
+from tests.kennzahlen_data import dataset, fall, params
 
 PSEUDO = Pseudonymizer(DEMO_KEY)
 
@@ -160,7 +162,7 @@ def test_every_record_carries_rule_version_and_period(result: KennzahlenResult) 
 
 def test_default_parameters_file() -> None:
     loaded = load_params()
-    assert loaded.rule_version == "2026.1"
+    assert loaded.rule_version == "2026.2"  # 2026.2: secondary suppression
     assert loaded.zielgruppe.cutoff == date(2017, 9, 15)
     assert loaded.suppression.threshold == 5
 
@@ -180,10 +182,121 @@ def test_periods(text: str, start: date, end: date) -> None:
     assert (period.start, period.end, period.stichtag) == (start, end, end)
 
 
-@pytest.mark.parametrize("text", ["2018-Q5", "2018-13", "2018-H3", "Q2", "2018-04-01"])
+@pytest.mark.parametrize(
+    "text",
+    ["2018-Q5", "2018-Q0", "2018-13", "2018-00", "2018-5", "2018-H3", "2018-H0", "Q2", "2018-04-01", "x"],
+)
 def test_unknown_period(text: str) -> None:
     with pytest.raises(UsageError, match="unknown period"):
         parse_period(text)
+
+
+@pytest.mark.parametrize("text", ["0000", "0001", "1899", "10000", "0000-Q1", "0000-01", "10000-H1"])
+def test_period_year_out_of_range_is_a_usage_error(text: str) -> None:
+    # year 0 used to reach date(0, 1, 1) -> ValueError -> "internal error"
+    with pytest.raises(UsageError, match="year must lie between 1900 and 9999"):
+        parse_period(text)
+
+
+@pytest.mark.parametrize("text", ["0001-01-01", "01.01.1899", "0000-01-01"])
+def test_cli_date_out_of_range_is_a_usage_error(text: str) -> None:
+    with pytest.raises(UsageError, match="--from"):
+        parse_cli_date(text, "--from")
+
+
+def test_last_possible_year_computes() -> None:
+    # The month walk of K01 used to build 10000-01-01 after December 9999.
+    got = compute(dataset(), parse_period("9999-Q4"), params(threshold=1), PSEUDO)
+    assert got.period.end == date(9999, 12, 31)
+    assert got.total("K03") == 0
+    assert parse_period("9999").end == date(9999, 12, 31)
+
+
+def test_nationality_breakdown_top_n_sonstige_unbekannt(result: KennzahlenResult) -> None:
+    # nationality_top_n = 2 over all 8 persons read: SYR 2 (A1, A2), AFG 1 (B1), ERI 1 (D1), none 4.
+    # Tie AFG/ERI broken by code -> top = {SYR, AFG}; ERI -> "Sonstige"; missing -> "unbekannt".
+    # K11p persons on 30.06.: A1, A2 (SYR), B1 (AFG), D1 (ERI -> Sonstige), C1, V1 (none -> unbekannt).
+    assert result.cells("K11p", "staatsangehoerigkeit") == {"SYR": 2, "AFG": 1, "Sonstige": 1, "unbekannt": 2}
+    # Z01 (A1, A2, B1, G1): SYR 2, AFG 1, G1 without nationality
+    assert result.cells("Z01", "staatsangehoerigkeit") == {"SYR": 2, "AFG": 1, "unbekannt": 1}
+
+
+def test_age_group_at_stichtag(result: KennzahlenResult) -> None:
+    # Bands 0–17, 18–64, 65+; age in full years on 30.06.2018:
+    # A1 *01.05.1990 -> 28; A2 *01.01.2010 -> 8; B1 *01.07.1980 -> 37 (birthday the day after the Stichtag);
+    # D1 *01.01.1970 -> 48; V1 *30.06.2000 -> 18 on the Stichtag itself; C1 no Geburtsdatum -> unbekannt.
+    assert result.cells("K11p", "altersgruppe") == {"0–17": 1, "18–64": 4, "unbekannt": 1}
+    # Z01 counts at the Zielgruppen-Stichtag 15.09.2017: A1 27, A2 7, B1 37, G1 without birth date
+    assert result.cells("Z01", "altersgruppe") == {"0–17": 1, "18–64": 2, "unbekannt": 1}
+
+
+@pytest.mark.parametrize(
+    ("born", "day", "group"),
+    [
+        (date(2000, 6, 30), date(2018, 6, 30), "18–64"),  # 18th birthday on the Stichtag
+        (date(2000, 6, 30), date(2018, 6, 29), "0–17"),  # the day before
+        (date(2000, 2, 29), date(2018, 2, 28), "0–17"),  # leap-day birthday: 18 only on 1 March
+        (date(2000, 2, 29), date(2018, 3, 1), "18–64"),
+        (date(1953, 6, 30), date(2018, 6, 30), "65+"),
+        (None, date(2018, 6, 30), "unbekannt"),
+        (date(2018, 7, 1), date(2018, 6, 30), "unbekannt"),  # born after the Stichtag: a data error
+    ],
+)
+def test_age_group_edges(born: date | None, day: date, group: str) -> None:
+    assert params().age_group(born, day) == group
+
+
+def test_aufenthaltsstatus_breakdown(result: KennzahlenResult) -> None:
+    # A1, A2 AE_FLUECHTLING; B1 AE_SUBSIDIAER; D1 DULDUNG; C1 and V1 without status -> unbekannt
+    assert result.cells("K11p", "aufenthaltsstatus") == {
+        "AE_FLUECHTLING": 2,
+        "AE_SUBSIDIAER": 1,
+        "DULDUNG": 1,
+        "unbekannt": 2,
+    }
+    # Beratene Personen K02 (A1, A2, B1, C1): the household member A2 with her own status
+    assert result.cells("K02", "aufenthaltsstatus") == {
+        "AE_FLUECHTLING": 2,
+        "AE_SUBSIDIAER": 1,
+        "unbekannt": 1,
+    }
+
+
+def test_cases_vs_persons_with_two_active_cases() -> None:
+    # A1 gets a second active case 109 (Rottenburg, P2) from 01.05.2018 next to 101 (Mössingen, P1).
+    base = dataset()
+    data = replace(base, faelle=[*base.faelle, fall(109, "IM-A1", "2018-05-01", im="P2", team="ROTTENBURG")])
+    got = compute(data, parse_period("2018-Q2"), params(threshold=1), PSEUDO)
+    # cases active on 30.06.: 101, 102, 104, 105, 106, 108, 109 -> 7; persons: A1 once -> 6
+    assert got.total("K11") == 7
+    assert got.total("K11p") == 6
+    assert got.total("B01") == 6  # B01 counts persons, like K11p
+    # by team, cases: Mössingen 101, 102; Rottenburg 104, 109; Tübingen 105, 106, 108 (sum 7 = K11)
+    assert got.cells("K11", "regionalteam") == {"MOESSINGEN": 2, "ROTTENBURG": 2, "TUEBINGEN": 3}
+    # by team, persons: A1 is in Mössingen and Rottenburg, so the rows add up to 7 > K11p 6
+    assert got.cells("K11p", "regionalteam") == {"MOESSINGEN": 2, "ROTTENBURG": 2, "TUEBINGEN": 3}
+    assert got.cells("K11p", "zielgruppe") == {"ja": 3, "nein": 3}  # A1, A2, B1 | C1, D1, V1 (A1 once)
+    assert got.total("K10") == 3  # 104, 108 and the new 109
+    assert got.total("K07q") == Decimal("50.0")  # 3 persons with a plan / 6 persons (not 7 cases)
+    p2 = next(row for row in got.staff if row.personalnummer == "P2")
+    assert p2.aktive_faelle_stichtag == 2  # 104 and 109
+
+
+def test_entities_not_mapped_are_not_computed() -> None:
+    # A site without einwilligung and kontakt (e.g. tests/sites/second has no einwilligung)
+    base = dataset()
+    data = replace(base, kontakte=(), einwilligungen=())
+    got = compute(
+        data, parse_period("2018-Q2"), params(threshold=1), PSEUDO, unavailable=("einwilligung", "kontakt")
+    )
+    codes = {v.code for v in got.values}
+    assert "K18" not in codes
+    assert not codes & {"Z02", "Z02q", "K02", "K03", "K04", "K04p", "K08", "K08q"}
+    assert "einwilligung" in got.not_computed["K18"]
+    assert "kontakt" in got.not_computed["K03"]
+    assert "K14" in got.not_computed  # no denominator configured
+    assert got.total("K11p") == 6  # everything else as before
+    assert got.total("K05d") == 1
 
 
 def test_to_before_from() -> None:

@@ -6,8 +6,9 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ from connector.errors import (
     NotFoundError,
     PermanentError,
     ResponseFormatError,
+    TransientError,
     ValidationError,
 )
 from tests.conftest import TEST_USERS, make_settings
@@ -196,6 +198,23 @@ def test_delete_recursive_restore_and_recycle_bin(client: OsrestClient, emulator
     client.delete(fall, hard=True)
     with pytest.raises(NotFoundError):
         client.restore(fall)
+
+
+def test_delete_whose_answer_is_lost_is_not_sent_again(
+    emulator: EmulatorServer, client: OsrestClient
+) -> None:
+    """A committed delete whose answer got lost: TransientError, the object is gone, one DELETE only (a retry
+    would have turned it into a NotFoundError)."""
+    klient = _klient(client, 1)
+    emulator.state.faults.set_rules(
+        [FaultRule("drop_response", method="DELETE", path="documentfiles/delete", times=1)]
+    )
+    with pytest.raises(TransientError):
+        client.delete(klient)
+    assert emulator.state.faults.stats()["rules"][0]["matched"] == 1
+    emulator.state.faults.clear()
+    with pytest.raises(NotFoundError):
+        client.get(klient)
 
 
 def test_raw_delete_answers_true(emulator: EmulatorServer, client: OsrestClient) -> None:
@@ -630,6 +649,38 @@ def test_objdef_revalidation_and_type_endpoint(emulator: EmulatorServer, client:
     assert _raw(emulator, "GET", "documents/cabinets").json() == ["IM", "ORG"]
     users = _raw(emulator, "GET", "organization/users").json()
     assert {u["name"] for u in users} == {"alice", "bob"}
+
+
+def test_objdef_revalidation_without_last_modified_uses_the_server_date(
+    emulator: EmulatorServer, client: OsrestClient
+) -> None:
+    """Without Last-Modified the validator is the answer's Date (GMT), never this host's clock or zone."""
+    sent: list[str | None] = []
+
+    def middleware(app: Any) -> Any:
+        def call(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            if not environ["PATH_INFO"].endswith("/objdef/global"):
+                return app(environ, start_response)
+            sent.append(environ.get("HTTP_IF_MODIFIED_SINCE"))
+
+            def strip(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+                kept = [(k, v) for k, v in headers if k.lower() != "last-modified"]
+                return start_response(status, kept, *rest)
+
+            return app(environ, strip)
+
+        return call
+
+    emulator.app.wsgi_app = middleware(emulator.app.wsgi_app)  # type: ignore[method-assign]
+    first = client.object_definition()
+    assert client.object_definition() is first  # 304: the server's own date is not before its start
+    assert sent[0] is None
+    validator = sent[1]
+    assert validator is not None
+    assert validator.endswith(" GMT")
+    moment = parsedate_to_datetime(validator)
+    assert moment.utcoffset() == timedelta(0)
+    assert abs((moment - datetime.now(UTC)).total_seconds()) < 60
 
 
 def test_cabinet_folders(emulator: EmulatorServer, client: OsrestClient) -> None:

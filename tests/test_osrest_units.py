@@ -192,7 +192,8 @@ def test_incremental_is_switched_in_one_place() -> None:
     since = datetime(2024, 3, 1, 10, 0, 0, 250_000, tzinfo=TZ)
     server = codec.compile_search(Query("IM_KLIENT", modified_since=since), OBJDEF, TZ, "server")
     body, _ = server.page(0, 10)
-    assert body["query"]["baseparams"] == {"Modified": {"value": ">=01.03.2024 10:00:01"}}
+    # floored to the second as in every room: enaio truncates modification times, so 10:00:00 may be later
+    assert body["query"]["baseparams"] == {"Modified": {"value": ">=01.03.2024 10:00:00"}}
     assert server.residual is None
     scan = codec.compile_search(Query("IM_KLIENT", modified_since=since), OBJDEF, TZ, "scan")
     body, _ = scan.page(0, 10)
@@ -202,7 +203,7 @@ def test_incremental_is_switched_in_one_place() -> None:
         "sort_pos": 1,
         "sort_order": "DESC",
     }
-    assert scan.stop_before == since
+    assert scan.stop_before == since.replace(microsecond=0)
     with pytest.raises(ValidationError):
         codec.compile_search(Query("IM_KLIENT", modified_since=datetime(2024, 1, 1)), OBJDEF, TZ)  # noqa: DTZ001
 

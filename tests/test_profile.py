@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import logging
 from pathlib import Path
 
 import pytest
 
+from connector import logs
 from connector.enaio.objdef import default_objdef, load_objdef
 from connector.errors import ConfigurationError
 from mappings import MappingProfile, ProfileError, drift, load_profile, misfits
@@ -193,3 +196,46 @@ def test_add_years_handles_leap_day() -> None:
 
     assert add_years(date(2020, 2, 29), 3) == date(2023, 2, 28)
     assert add_years(date(2018, 4, 1), 3) == date(2021, 4, 1)
+
+
+def test_personal_enaio_field_names_come_from_the_profile() -> None:
+    assert load_profile("default").personal_field_names() >= {
+        "FAMILIENNAME",
+        "VORNAMEN",
+        "GEBURTSDATUM",
+        "ZIEL",
+    }
+    second = load_profile(SECOND / "profile.yaml").personal_field_names()
+    assert second >= {"NACHNAME", "VORNAME", "GEBDAT", "TEXT"}  # TEXT: the goal text of ZIEL documents
+    assert "AZ" not in second
+    assert "GEMEINDE" not in second
+
+
+def test_loading_a_profile_registers_its_personal_fields_for_log_redaction(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(logs, "_personal_fields", set())  # nothing registered by earlier tests
+    stream = io.StringIO()
+    handler = logs.configure_logging("DEBUG", "text", stream=stream)
+    canary = logging.getLogger("tests.canary")
+    try:
+        canary.debug("before NACHNAME=Kanarienvogel-Vorher")
+        load_profile(SECOND / "profile.yaml")
+        canary.debug(
+            "NACHNAME=%s VORNAME=%s GEBDAT=%s AZ=%s",
+            "Kanarienvogel-Müßig",
+            "Zilpzalp",
+            "17.05.1990",
+            "BK-001",
+        )
+        load_profile("default")
+        canary.debug("FAMILIENNAME=Kanarienvogel-Tübingen GEBURTSDATUM=1991-03-14")
+    finally:
+        logging.getLogger().removeHandler(handler)
+        logging.getLogger().setLevel(logging.WARNING)
+    text = stream.getvalue()
+    assert "Kanarienvogel-Vorher" in text  # the canary works: unmasked before the profile was loaded
+    for value in ("Kanarienvogel-Müßig", "Zilpzalp", "17.05.1990", "Kanarienvogel-Tübingen", "1991-03-14"):
+        assert value not in text
+    assert f"NACHNAME={logs.MASK}" in text
+    assert "AZ=BK-001" in text  # not personal, stays readable

@@ -291,6 +291,15 @@ def test_bad_catalogue_value(api: InterfaceClient) -> None:
     assert api.get(folder).fields["WOHNKOMMUNE"] == "Mössingen"
 
 
+@pytest.mark.parametrize(("name", "value"), [("GEBURTSDATUM", "31.06.1990"), ("GESCHLECHT", "UNBEKANNT_XYZ")])
+def test_refused_values_are_named_by_field_never_echoed(api: InterfaceClient, name: str, value: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        api.insert(NewObject("IM_KLIENT", None, klient("IM-V-1", **{name: value})))
+    assert name in str(caught.value)
+    assert name in (caught.value.field or "")
+    assert value not in str(caught.value)
+
+
 def test_wrong_password(
     emulator: EmulatorServer, interface: Interface, client_factory: ClientFactory
 ) -> None:
@@ -331,6 +340,18 @@ def test_modified_since_returns_only_changed_objects(api: InterfaceClient) -> No
     assert sorted(changed) == [ids[1], ids[3]]
     assert list(api.search(Query("IM_KLIENT", modified_since=mark + timedelta(hours=1)))) == []
     assert len(list(api.search(Query("IM_KLIENT", modified_since=mark - timedelta(hours=1))))) == 4
+
+
+def test_modified_since_is_floored_to_the_second(api: InterfaceClient) -> None:
+    """enaio keeps whole seconds: an object stored as 10:00:00 may have changed at 10:00:00.7, so a bookmark
+    of 10:00:00.5 must find it (every room rounds down; re-reading one second is harmless)."""
+    folder = api.insert(NewObject("IM_KLIENT", None, klient("IM-F-1")))
+    modified = api.get(folder).modified
+    assert modified.microsecond == 0
+    for offset in (0, 1, 500_000, 999_999):
+        since = modified + timedelta(microseconds=offset)
+        assert [obj.id for obj in api.search(Query("IM_KLIENT", modified_since=since))] == [folder], offset
+    assert list(api.search(Query("IM_KLIENT", modified_since=modified + timedelta(seconds=1)))) == []
 
 
 def test_history_and_server_info(api: InterfaceClient) -> None:

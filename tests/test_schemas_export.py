@@ -7,6 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from jobs.cli import main
 from jobs.commands.schema import schema
 from schemas.export import JSON_DIR, export_json_schemas, render_json_schemas, stale_json_schemas
 from schemas.registry import ENTITIES
@@ -118,7 +119,8 @@ def test_cli_check_defaults_to_the_packaged_directory() -> None:
 def test_cli_reports_an_unwritable_target_without_traceback(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("", encoding="utf-8")
-    result = CliRunner().invoke(schema, ["export", "--out", str(blocker / "sub")])
-    assert result.exit_code == 1
+    result = CliRunner().invoke(main, ["schema", "export", "--out", str(blocker / "sub")])
+    assert result.exit_code == 2  # a path the operator gave that cannot be used is a usage error
     assert "cannot write JSON Schema files" in result.output
+    assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)

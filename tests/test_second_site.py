@@ -289,3 +289,32 @@ def test_second_site_drift_and_unmapped_entity(
 
     with pytest.raises(ConfigurationError, match="einwilligung"):
         list(reader.iter_records("einwilligung"))
+
+
+@pytest.mark.parametrize("interface", INTERFACES)
+def test_unconvertible_value_in_a_child_document_quarantines_its_plan(
+    client_factory: Callable[..., EnaioClient], interface: Interface
+) -> None:
+    """A goal document whose FRIST holds an impossible date: the plan it belongs to is quarantined at
+    ``ziele.0.frist``, the other plan is read."""
+    from tests.conftest import make_settings
+    from tests.test_mapping_invalid_values import rewrite_answers
+
+    state = build_state(site=SITE / "objdef.xml", users=dict(TEST_USERS))
+    with EmulatorServer(state) as server:
+        with EnaioClient(make_settings(server, INTERFACES[0])) as writer:
+            ids = _insert_dataset(writer)
+        client = client_factory(server, interface)
+        client.object_definition()
+        rewrite_answers(server, {b"31.12.2020": b"32.12.2020", b"2020-12-31": b"2020-12-32"})
+        records, quarantine = _read(client, "integrationsplan")
+    assert [r.enaio_id for r in records] == [ids["zv2"]]
+    assert [e.model_dump() for e in quarantine.entries] == [
+        {
+            "entity": "integrationsplan",
+            "enaio_id": ids["zv1"],
+            "enaio_type": "ZIELVEREINBARUNG",
+            "field": "ziele.0.frist",
+            "reason": "invalid_value: not a valid date",
+        }
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -200,6 +201,76 @@ def test_paging_offset_count_total(soap: SoapClient) -> None:
     as_file = soap._execute("dms.GetResultList", {"Flags": 16, "XML": xml, "Encoding": "UTF-8"})
     assert len(as_file.files) == 1
     assert b"<DMSContent" in as_file.files[0].content
+
+
+_PAGE_SIZE = re.compile(rb"(<(?:\w+:)?name>PageSize</(?:\w+:)?name>\s*<(?:\w+:)?value[^>]*>)(\d+)")
+
+
+def test_paging_follows_total_hits_past_a_server_cap(emulator: EmulatorServer, soap: SoapClient) -> None:
+    """A server that answers fewer rows than PageSize asked for: TotalHits says when the search is done."""
+    ids = [soap.insert(NewObject("IM_KLIENT", None, klient(f"IM-C-{n}"))) for n in range(7)]
+    asked: list[int] = []
+
+    def middleware(app: Any) -> Any:
+        def call(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            if b"dms.GetResultList" in body:
+
+                def cap(match: re.Match[bytes]) -> bytes:
+                    asked.append(int(match.group(2)))
+                    return match.group(1) + str(min(int(match.group(2)), 2)).encode()
+
+                body = _PAGE_SIZE.sub(cap, body)
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+            return app(environ, start_response)
+
+        return call
+
+    emulator.app.wsgi_app = middleware(emulator.app.wsgi_app)  # type: ignore[method-assign]
+    assert [o.id for o in soap.search(Query("IM_KLIENT", page_size=5))] == ids
+    assert asked == [5, 5, 5, 5]  # 2 + 2 + 2 + 1 rows, then Offset reaches TotalHits
+    assert [o.id for o in soap.search(Query("IM_KLIENT", page_size=5, max_hits=3))] == ids[:3]
+
+
+def test_every_query_is_sorted_by_object_id_last() -> None:
+    """Offset paging is only stable under a total order: OBJECT_ID ascending ends every sort."""
+    objdef = default_objdef()
+
+    def sorting(query: Query) -> list[tuple[str | None, str | None, str | None]]:
+        root = etree.fromstring(codec.build_query(query, objdef, TZ))
+        fields = [f for f in root.iter("Field") if f.get("sortpos")]
+        return sorted(
+            ((f.get("sortpos"), f.get("internal_name"), f.get("sortorder")) for f in fields),
+            key=lambda entry: int(entry[0] or 0),
+        )
+
+    assert sorting(Query("IM_KLIENT")) == [("1", "OBJECT_ID", "ASC")]
+    by_name = Query("IM_KLIENT", order_by=(Sort("FAMILIENNAME", descending=True),))
+    assert sorting(by_name) == [("1", "FAMILIENNAME", "DESC"), ("2", "OBJECT_ID", "ASC")]
+    by_id = Query("IM_KLIENT", order_by=(Sort("OBJECT_ID", descending=True, system=True),))
+    assert sorting(by_id) == [("1", "OBJECT_ID", "DESC")]
+
+
+def test_download_is_written_to_a_part_file_and_renamed(soap: SoapClient, tmp_path: Path) -> None:
+    _, _, document = _tree(soap)
+    target = tmp_path / "plan.bin"
+    target.write_bytes(b"old content")
+    old = target.open("rb")  # a reader of the old file keeps seeing it whole
+    before = target.stat().st_ino
+    try:
+        info = soap.download(document, 1, target)
+        assert old.read() == b"old content"
+    finally:
+        old.close()
+    assert target.read_bytes() == BINARY
+    assert info.size == len(BINARY)
+    assert target.stat().st_ino != before  # replaced by a rename, not overwritten in place
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.bin"]
+    with pytest.raises(NotFoundError):  # no file 9
+        soap.download(document, 9, target)
+    assert target.read_bytes() == BINARY
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.bin"]
 
 
 def test_update_delete_move_restore_and_bins(soap: SoapClient) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import base64
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -215,3 +217,21 @@ def test_inline_base64_upload_accepted(emulator: EmulatorServer) -> None:
     etree.SubElement(content, f"{{{TYPES}}}attachment").text = base64.b64encode(b"hello\r\n").decode()
     parsed = parse_request(etree.tostring(root), "text/xml")
     assert parsed.files == [InFile("a.txt", b"hello\r\n", None)]
+
+
+def test_soap_xml_is_parsed_only_through_xmlsafe() -> None:
+    """Emulator surface and client room parse XML only with connector.xmlsafe (no entities, no DTDs)."""
+    root = Path(__file__).parent.parent / "connector" / "enaio"
+    parsers = {"fromstring", "XML", "parse", "iterparse", "fromstringlist", "XMLParser"}
+    found = []
+    for path in sorted([*(root / "emulator" / "soap").glob("*.py"), *(root / "soap").glob("*.py")]):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in parsers
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "etree"
+            ):
+                found.append(f"{path.name}:{node.lineno} etree.{node.attr}")
+    assert found == []

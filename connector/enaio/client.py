@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, cast
 
 from connector.config import Interface, Settings
-from connector.enaio.interface import InterfaceClient, ServerInfo
+from connector.enaio.interface import InterfaceClient, OnSkipped, ServerInfo
 from connector.enaio.model import EnaioObject
 from connector.enaio.query import Query
 from connector.errors import ConfigurationError
@@ -64,8 +64,9 @@ class EnaioClient:
             self._objdef = self.api.object_definition()
         return self._objdef
 
-    def search(self, query: Query) -> Iterator[EnaioObject]:
-        return self.api.search(query)
+    def search(self, query: Query, *, on_skipped: OnSkipped | None = None) -> Iterator[EnaioObject]:
+        """See :meth:`InterfaceClient.search`; ``on_skipped`` hears of every field left out of an object."""
+        return self.api.search(query, on_skipped=on_skipped)
 
     def get(self, object_id: int) -> EnaioObject:
         return self.api.get(object_id)

@@ -48,7 +48,7 @@ DIMENSION_LABELS: Final[Mapping[str, str]] = {
     "staatsangehoerigkeit": "Staatsangehörigkeit",
     "aufenthaltsstatus": "Aufenthaltsstatus",
     "unterbringungsart": "Unterbringungsart",
-    "zielgruppe": "Zielgruppe (Stichtag 15.09.2017)",
+    "zielgruppe": "Zielgruppe",  # the outputs add the county's Zielgruppen-Stichtag (kennzahlen.yaml)
     "handlungsfeld": "Handlungsfeld",
     "zielstatus": "Zielstatus",
     "abschlussgrund": "Abschlussgrund",

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from connector.pseudonym import Pseudonymizer
-from jobs.kennzahlen.breakdowns import DIMENSION_LABELS, Dims
+from jobs.kennzahlen.breakdowns import DIMENSION_LABELS
 from jobs.kennzahlen.facts import Facts
 from jobs.kennzahlen.params import KennzahlenParams
 from jobs.kennzahlen.periods import Period
-from jobs.kennzahlen.rules import METRICS, Cells, Metric, evaluate
-from jobs.kennzahlen.suppression import suppress
+from jobs.kennzahlen.rules import METRICS, NEEDS, RATIO_BASIS, Cells, Metric, evaluate
+from jobs.kennzahlen.suppression import suppressed_cells
 from schemas import (
     Beratungsfall,
     Einwilligung,
@@ -24,7 +24,7 @@ from schemas import (
     Mitarbeitende,
 )
 
-__all__ = ["PSEUDONYM_FIELD", "KennzahlenInput", "KennzahlenResult", "StaffRow", "compute"]
+__all__ = ["PSEUDONYM_FIELD", "KennzahlenInput", "KennzahlenResult", "StaffRow", "compute", "not_computed"]
 
 PSEUDONYM_FIELD = "integrationsmanager"
 _DIM_ORDER = {name: index for index, name in enumerate(DIMENSION_LABELS)}
@@ -70,6 +70,11 @@ class KennzahlenResult:
     staff_total: StaffRow
     threshold: int
     metrics: Mapping[str, Metric] = field(default_factory=dict)
+    not_computed: Mapping[str, str] = field(default_factory=dict)
+    """Kennzahlen left out, with the reason (K14 without its denominator, entities the site does not map)."""
+    labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Display labels per dimension and value (catalogue labels of the site, `labels` in kennzahlen.yaml)."""
+    zielgruppe_cutoff: date | None = None
 
     def total(self, code: str) -> int | Decimal | None:
         for value in self.values:
@@ -78,16 +83,45 @@ class KennzahlenResult:
         raise KeyError(code)
 
     def cells(self, code: str, dimension: str) -> dict[str, int | Decimal | None]:
+        """Values of a one-dimensional breakdown; a suppressed cell is None (see `breakdown`)."""
+        return {key: value.value for key, value in self.breakdown(code, dimension).items()}
+
+    def breakdown(self, code: str, dimension: str) -> dict[str, Kennzahlwert]:
         return {
-            v.dimensions[dimension]: v.value
+            v.dimensions[dimension]: v
             for v in self.values
             if v.code == code and set(v.dimensions) == {dimension}
         }
 
 
+def not_computed(unavailable: Collection[str], params: KennzahlenParams) -> dict[str, str]:
+    """Kennzahlen that cannot be computed: their entity is not mapped by the site (docs/kennzahlen.md §1)."""
+    reasons: dict[str, list[str]] = {}
+    for entity in unavailable:
+        for code in NEEDS.get(entity, ()):
+            reasons.setdefault(code, []).append(entity)
+    out = {
+        code: "nicht berechnet: " + ", ".join(sorted(entities)) + " im Mapping-Profil nicht abgebildet"
+        for code, entities in reasons.items()
+    }
+    if params.k14_betreuungsquote.nenner is None:
+        out.setdefault("K14", "nicht berechnet: kein externer Nenner (k14_betreuungsquote.nenner)")
+    order = {m.code: index for index, m in enumerate(METRICS)}
+    return dict(sorted(out.items(), key=lambda item: order.get(item[0], 99)))
+
+
 def compute(
-    data: KennzahlenInput, period: Period, params: KennzahlenParams, pseudonymizer: Pseudonymizer
+    data: KennzahlenInput,
+    period: Period,
+    params: KennzahlenParams,
+    pseudonymizer: Pseudonymizer,
+    *,
+    unavailable: Collection[str] = (),
+    labels: Mapping[str, Mapping[str, str]] | None = None,
 ) -> KennzahlenResult:
+    """All Kennzahlen of `period`. `unavailable` names entities the site does not map: their input is empty
+    and the Kennzahlen that need them are left out (`not_computed`), never reported as 0."""
+    skipped = not_computed(unavailable, params)
     facts = Facts(period, params)
     facts.add_mitarbeitende(data.mitarbeitende)
     facts.add_klienten(data.klienten)
@@ -96,8 +130,11 @@ def compute(
     facts.add_plaene(data.plaene)
     facts.add_einwilligungen(data.einwilligungen)
     raw = evaluate(facts)
-    values = _records(raw, period, params, pseudonymizer)
+    values = _records({k: v for k, v in raw.items() if k not in skipped}, period, params, pseudonymizer)
     staff, total = _staff_rows(raw, facts)
+    merged: dict[str, dict[str, str]] = {dim: dict(by_value) for dim, by_value in (labels or {}).items()}
+    for dim, by_value in params.labels.items():
+        merged.setdefault(dim, {}).update(by_value)  # the county's own choice wins over catalogue labels
     return KennzahlenResult(
         period,
         params.rule_version,
@@ -106,6 +143,9 @@ def compute(
         total,
         params.suppression.threshold,
         metrics={m.code: m for m in METRICS},
+        not_computed=skipped,
+        labels=merged,
+        zielgruppe_cutoff=params.zielgruppe.cutoff,
     )
 
 
@@ -114,6 +154,11 @@ def _records(
 ) -> list[Kennzahlwert]:
     out: list[Kennzahlwert] = []
     threshold = params.suppression.threshold
+    hidden_by_code = {
+        m.code: suppressed_cells(raw[m.code], threshold)
+        for m in METRICS
+        if m.suppressible and m.kind == "count" and m.code in raw
+    }
     for metric in METRICS:
         cells = raw.get(metric.code)
         if cells is None:
@@ -121,17 +166,14 @@ def _records(
         stichtag: date | None = period.stichtag if metric.at_stichtag else None
         if metric.code == "Z01":
             stichtag = params.zielgruppe.cutoff
-        suppressed_cells = _suppressed_basis(raw, metric, threshold)
+        basis = RATIO_BASIS.get(metric.code, metric.code)
+        hidden = hidden_by_code.get(basis, frozenset())
         rows: list[tuple[tuple[tuple[int, str, str], ...], Kennzahlwert]] = []
         for dims, value in cells.items():
             dimensions = {
                 k: (pseudonymizer.of(v, PSEUDONYM_FIELD) if k == PSEUDONYM_FIELD else v) for k, v in dims
             }
-            shown, hidden = value, False
-            if metric.suppressible and metric.kind == "count":
-                shown, hidden = suppress(value, is_total=not dims, threshold=threshold)
-            elif dims and dims in suppressed_cells:
-                shown, hidden = None, True
+            shown, suppressed = (None, True) if dims in hidden else (value, False)
             record = Kennzahlwert(
                 code=metric.code,
                 name=metric.name,
@@ -141,7 +183,7 @@ def _records(
                 period_to=period.end,
                 stichtag=stichtag,
                 dimensions=dimensions,
-                suppressed=hidden,
+                suppressed=suppressed,
                 rule_version=params.rule_version,
             )
             key = tuple((_DIM_ORDER.get(k, 99), k, v) for k, v in sorted(dimensions.items()))
@@ -149,13 +191,6 @@ def _records(
         rows.sort(key=lambda item: (len(item[0]) > 0, len(item[0]), item[0]))
         out.extend(record for _, record in rows)
     return out
-
-
-def _suppressed_basis(raw: Mapping[str, Cells], metric: Metric, threshold: int) -> set[Dims]:
-    """Ratio cells inherit the suppression of the count they are a share of (K08q of K08)."""
-    if metric.code != "K08q":
-        return set()
-    return {dims for dims, n in raw["K08"].items() if dims and n is not None and 0 < n < threshold}
 
 
 def _staff_rows(raw: Mapping[str, Cells], facts: Facts) -> tuple[list[StaffRow], StaffRow]:

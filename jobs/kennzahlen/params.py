@@ -11,6 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from connector.errors import ConfigurationError
+from jobs.kennzahlen.breakdowns import DIMENSION_LABELS
 
 __all__ = ["AgeBand", "KennzahlenParams", "default_params_path", "load_params"]
 
@@ -74,6 +75,18 @@ class KennzahlenParams(_Closed):
     suppression: _Suppression = _Suppression()
     breakdowns: _Breakdowns
     k14_betreuungsquote: _K14 = _K14()
+    labels: dict[str, dict[str, str]] = Field(default_factory=dict)
+    """Display labels per breakdown dimension and value, e.g. regionalteam: {NORD: "Team Nord"}; they take
+    precedence over the catalogue labels of the object definition."""
+
+    @model_validator(mode="after")
+    def _check_label_dimensions(self) -> Self:
+        unknown = sorted(set(self.labels) - set(DIMENSION_LABELS))
+        if unknown:
+            raise ValueError(
+                f"labels for unknown dimension(s) {', '.join(unknown)} (known: {', '.join(DIMENSION_LABELS)})"
+            )
+        return self
 
     def age_group(self, geburtsdatum: date | None, stichtag: date) -> str:
         if geburtsdatum is None or geburtsdatum > stichtag:

@@ -10,12 +10,13 @@ from datetime import date
 from connector.errors import UsageError
 from connector.timeutil import parse_date
 
-__all__ = ["Period", "parse_cli_date", "parse_period", "period_from_dates"]
+__all__ = ["MAX_YEAR", "MIN_YEAR", "Period", "parse_cli_date", "parse_period", "period_from_dates"]
 
-_YEAR = re.compile(r"(\d{4})")
-_HALF = re.compile(r"(\d{4})-H([12])", re.IGNORECASE)
-_QUARTER = re.compile(r"(\d{4})-Q([1-4])", re.IGNORECASE)
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_FORM = re.compile(r"(?P<year>\d{1,9})(?:-(?P<part>[HQ]?)(?P<number>\d{1,2}))?", re.IGNORECASE)
+MIN_YEAR = 1900
+MAX_YEAR = 9999
+"""Years a period or a date on the command line may lie in (checked before any date is built)."""
+_FORMS = "use a year (2018), half-year (2018-H1), quarter (2018-Q2) or month (2018-05), or --from/--to"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,41 +41,58 @@ def _last_day(year: int, month: int) -> date:
 
 
 def parse_period(text: str, stichtag: date | None = None) -> Period:
-    """A named period; anything else is a UsageError listing the accepted forms."""
+    """A named period; anything else is a UsageError listing the accepted forms.
+
+    Every part is range-checked before a date is built, so `0000`, `10000`, `2018-13`, `2018-Q5` or `2018-H3`
+    are usage errors, never an internal error.
+    """
     value = text.strip()
-    if match := _YEAR.fullmatch(value):
-        year = int(match.group(1))
+    match = _FORM.fullmatch(value)
+    if match is None:
+        raise UsageError(f"unknown period {text!r}: {_FORMS}")
+    year = int(match["year"])
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise UsageError(f"unknown period {text!r}: the year must lie between {MIN_YEAR} and {MAX_YEAR}")
+    part, number = (match["part"] or "").upper(), match["number"]
+    if number is None:
         start, end = date(year, 1, 1), date(year, 12, 31)
-    elif match := _HALF.fullmatch(value):
-        year, half = int(match.group(1)), int(match.group(2))
-        start = date(year, 1 + 6 * (half - 1), 1)
-        end = _last_day(year, 6 * half)
-    elif match := _QUARTER.fullmatch(value):
-        year, quarter = int(match.group(1)), int(match.group(2))
-        start = date(year, 3 * quarter - 2, 1)
-        end = _last_day(year, 3 * quarter)
-    elif (match := _MONTH.fullmatch(value)) and 1 <= int(match.group(2)) <= 12:
-        year, month = int(match.group(1)), int(match.group(2))
-        start, end = date(year, month, 1), _last_day(year, month)
+    elif part == "H":
+        half = int(number)
+        if half not in (1, 2):
+            raise UsageError(f"unknown period {text!r}: a half-year is H1 or H2")
+        start, end = date(year, 1 + 6 * (half - 1), 1), _last_day(year, 6 * half)
+    elif part == "Q":
+        quarter = int(number)
+        if not 1 <= quarter <= 4:
+            raise UsageError(f"unknown period {text!r}: a quarter is Q1 to Q4")
+        start, end = date(year, 3 * quarter - 2, 1), _last_day(year, 3 * quarter)
     else:
-        raise UsageError(
-            f"unknown period {text!r}: use a year (2018), half-year (2018-H1), quarter (2018-Q2) "
-            "or month (2018-05), or --from/--to"
-        )
-    if start.year < 1900:
-        raise UsageError(f"unknown period {text!r}: year out of range")
+        month = int(number)
+        if len(number) != 2 or not 1 <= month <= 12:
+            raise UsageError(f"unknown period {text!r}: a month is 01 to 12")
+        start, end = date(year, month, 1), _last_day(year, month)
     return Period(start, end, stichtag or end, value.upper())
 
 
 def period_from_dates(start: date, end: date, stichtag: date | None = None) -> Period:
     if end < start:
         raise UsageError(f"--to {end.isoformat()} is before --from {start.isoformat()}")
+    for day, option in ((start, "--from"), (end, "--to"), (stichtag, "--stichtag")):
+        if day is not None:
+            _check_year(day, option)
     return Period(start, end, stichtag or end, f"{start.isoformat()}..{end.isoformat()}")
+
+
+def _check_year(day: date, option: str) -> None:
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise UsageError(f"{option}: {day.isoformat()} is out of range (years {MIN_YEAR} to {MAX_YEAR})")
 
 
 def parse_cli_date(text: str, option: str) -> date:
     """An ISO or German date from the command line; an impossible date is a UsageError naming the option."""
     try:
-        return parse_date(text)
+        day = parse_date(text)
     except ValueError as exc:
         raise UsageError(f"{option}: {exc}") from None
+    _check_year(day, option)
+    return day

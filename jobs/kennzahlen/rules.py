@@ -7,6 +7,7 @@ a Gespräch and once for every person it reached.
 
 from __future__ import annotations
 
+import calendar
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from jobs.kennzahlen.breakdowns import (
 from jobs.kennzahlen.facts import CaseFacts, Facts, PersonFacts, PlanFacts
 from schemas import hoechstdauer_bis
 
-__all__ = ["METRICS", "Cells", "Context", "Metric", "evaluate"]
+__all__ = ["METRICS", "NEEDS", "RATIO_BASIS", "REQUIRED_ENTITIES", "Cells", "Context", "Metric", "evaluate"]
 
 Value = int | Decimal | None
 Cells = dict[Dims, Value]
@@ -104,6 +105,18 @@ METRICS: Final[tuple[Metric, ...]] = (
 )  # fmt: skip
 
 METRIC_BY_CODE: Final[Mapping[str, Metric]] = {m.code: m for m in METRICS}
+
+REQUIRED_ENTITIES: Final = ("klient", "beratungsfall")
+"""Without persons and cases no Kennzahl means anything: a site must map these two."""
+NEEDS: Final[Mapping[str, tuple[str, ...]]] = {
+    "mitarbeitende": ("K01", "K01n", "K15"),
+    "kontakt": ("Z02", "Z02q", "K02", "K03", "K04", "K04p", "K08", "K08q"),
+    "integrationsplan": ("K05d", "K05p", "K06", "K07", "K07q", "K09", "K09q"),
+    "einwilligung": ("K18",),
+}
+"""The Kennzahlen that read an optional entity; a site that does not map it gets them as "not computed"."""
+RATIO_BASIS: Final[Mapping[str, str]] = {"K08q": "K08"}
+"""Share cells hidden exactly where the count they are a share of is hidden."""
 
 
 class Tally:
@@ -224,12 +237,12 @@ def _months(start: date, end: date) -> list[tuple[date, date]]:
     """The calendar months touched by [start, end], each clipped to it."""
     months: list[tuple[date, date]] = []
     first = start
-    while first <= end:
-        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-        last = min(end, following - timedelta(days=1))
+    while True:
+        last = min(end, date(first.year, first.month, calendar.monthrange(first.year, first.month)[1]))
         months.append((first, last))
-        first = following
-    return months
+        if last >= end:
+            return months
+        first = last + timedelta(days=1)  # never past `end`, so never past 9999-12-31
 
 
 def _days(first: date, last: date) -> int:

@@ -11,6 +11,7 @@ import logging
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.message import Message
 from email.utils import format_datetime
@@ -23,11 +24,18 @@ import requests
 
 from connector import timeutil
 from connector.config import Settings
-from connector.enaio.dms.codec import compile_search, parse_model, search_body
+from connector.enaio.dms.codec import CompiledSearch, compile_search, parse_model, search_body
 from connector.enaio.dms.convert import Converter, properties
 from connector.enaio.dms.transport import DmsTransport, decode_json
 from connector.enaio.dms.wire import InfoResponse, ObjectsResponse, SearchResponse, WireObject
-from connector.enaio.interface import HistoryEntry, NewObject, ServerInfo, UploadFile
+from connector.enaio.interface import (
+    HistoryEntry,
+    NewObject,
+    OnSkipped,
+    ServerInfo,
+    SkippedField,
+    UploadFile,
+)
 from connector.enaio.model import EnaioObject, FieldValue, FileInfo, ObjectKind
 from connector.enaio.objdef import ObjectDefinition, ObjectType, UnknownObjectTypeError, load_objdef
 from connector.enaio.query import Query
@@ -40,10 +48,16 @@ _CHUNK = 64 * 1024
 _FILENAME_STAR = re.compile(r"filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)")
 
 
+def _ignore_skipped(skipped: SkippedField) -> None:
+    """For reads that need only ids: a field left out does not matter."""
+
+
 class DmsClient:
     """One DMS service connection; not thread-safe (one ``requests.Session``)."""
 
     interface = "dms"
+    ancestor_batch = 500
+    """Ancestor ids per ``IN (...)`` filter of a search with ancestor conditions."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -113,29 +127,69 @@ class DmsClient:
 
     # -- search --------------------------------------------------------------------------------
 
-    def search(self, query: Query) -> Iterator[EnaioObject]:
-        """Lazily page through the hits with ``skipCount``/``maxItems``."""
+    def search(self, query: Query, *, on_skipped: OnSkipped | None = None) -> Iterator[EnaioObject]:
+        """Lazily page through the hits with ``skipCount``/``maxItems``.
+
+        Ancestor conditions follow S2's recipe: the ancestors are searched first and their ids become
+        ``system:SDSTA_ID IN (...)`` / ``system:SDREG_ID IN (...)`` filters, at most ``ancestor_batch`` ids
+        per search, streamed batch by batch (never one list of all ancestor ids). With more ancestors than
+        one batch, the hits come batch by batch: ``order_by`` holds within a batch, every hit comes once.
+        """
         operation = "dms.search"
         object_type = self._type(query.type_name, operation)
-        ancestors: list[tuple[str, Sequence[int]]] = []
+        filters: list[tuple[str, Query]] = []
         for ancestor in query.ancestors:
             ancestor_type = self._type(ancestor.type_name, operation)
             if ancestor_type.kind is ObjectKind.DOCUMENT:
                 raise ValidationError(
                     f"ancestor type {ancestor_type.internal} is a document", field=ancestor_type.internal
                 )
-            # S2's recipe: resolve the ancestors, then filter on the location ids
-            ids = [
-                obj.id for obj in self.search(Query(ancestor.type_name, where=ancestor.where, page_size=1000))
-            ]
             column = "system:SDSTA_ID" if ancestor_type.kind is ObjectKind.FOLDER else "system:SDREG_ID"
-            ancestors.append((column, ids))
-        compiled = compile_search(query, object_type, self.tz, ancestors)
-        if compiled.empty:
+            filters.append((column, Query(ancestor.type_name, where=ancestor.where)))
+        yielded = 0
+        for ancestors in self._ancestor_batches(filters):
+            compiled = compile_search(query, object_type, self.tz, ancestors)
+            if compiled.empty:
+                continue
+            limit = None if query.max_hits is None else query.max_hits - yielded
+            for obj in self._pages(compiled, query, limit, on_skipped):
+                yield obj
+                yielded += 1
+            if query.max_hits is not None and yielded >= query.max_hits:
+                return
+
+    def _ancestor_batches(
+        self, filters: Sequence[tuple[str, Query]]
+    ) -> Iterator[list[tuple[str, Sequence[int]]]]:
+        """Every combination of ancestor id batches; inner ancestor searches are repeated, not kept."""
+        if not filters:
+            yield []
             return
+        (column, ancestor_query), rest = filters[0], filters[1:]
+        batch: list[int] = []
+        # ancestors are only needed as ids: a field they cannot convert does not matter here
+        for obj in self.search(
+            replace(ancestor_query, page_size=max(self.ancestor_batch, 1)), on_skipped=_ignore_skipped
+        ):
+            batch.append(obj.id)
+            if len(batch) >= self.ancestor_batch:
+                for tail in self._ancestor_batches(rest):
+                    yield [(column, batch), *tail]
+                batch = []
+        if batch:
+            for tail in self._ancestor_batches(rest):
+                yield [(column, batch), *tail]
+
+    def _pages(
+        self, compiled: CompiledSearch, query: Query, limit: int | None, on_skipped: OnSkipped | None
+    ) -> Iterator[EnaioObject]:
+        """One compiled search, page by page. The server may cap ``maxItems`` below the page size asked for,
+        so a short page ends the search only when the answer says nothing else: ``hasMoreItems`` decides
+        when present, else ``totalNumItems``, else a page shorter than asked for."""
+        operation = "dms.search"
         page_size = max(1, query.page_size)
-        if query.max_hits is not None:
-            page_size = max(1, min(page_size, query.max_hits))
+        if limit is not None:
+            page_size = max(1, min(page_size, limit))
         url = self.transport.url("objects", "search")
         skip = 0
         yielded = 0
@@ -147,7 +201,7 @@ class DmsClient:
             page = parse_model(SearchResponse, decode_json(response, operation), operation)
             if not page.objects:
                 return
-            objects = [self._conv().to_object(wire, operation) for wire in page.objects]
+            objects = [self._conv().to_object(wire, operation, on_skipped) for wire in page.objects]
             ids = [obj.id for obj in objects]
             if previous is not None and (ids == previous or set(ids) <= set(previous)):
                 raise ResponseFormatError(
@@ -158,16 +212,22 @@ class DmsClient:
             for obj in objects:
                 yield obj
                 yielded += 1
-                if query.max_hits is not None and yielded >= query.max_hits:
+                if limit is not None and yielded >= limit:
                     return
-            if len(objects) < page_size or page.has_more_items is False:
+            skip += len(objects)
+            more = page.has_more_items
+            if more is None and page.total_num_items is not None:
+                more = skip < page.total_num_items
+            if more is None:
+                more = len(objects) >= page_size
+            if not more:
                 return
             previous = ids
-            skip += len(objects)
 
     # -- read ----------------------------------------------------------------------------------
 
     def get(self, object_id: int) -> EnaioObject:
+        """One object; a value that does not fit its field is a ``ValidationError`` naming the field."""
         operation = "dms.get"
         response = self.transport.call(
             "GET", self.transport.url("objects", object_id), operation=operation, idempotent=True
@@ -247,15 +307,13 @@ class DmsClient:
         if isinstance(action, str) and action.strip().lstrip("-").isdigit():
             action = int(action)
         if not isinstance(action, int) or isinstance(action, bool):
-            raise ResponseFormatError(f"history entry with action {action!r}", operation=operation)
+            raise ResponseFormatError("history entry without a numeric action", operation=operation)
         if not isinstance(user, str) or not isinstance(when, str):
             raise ResponseFormatError("history entry without user or time", operation=operation)
         try:
             moment = timeutil.parse_datetime(when, self.tz)
         except ValueError:
-            raise ResponseFormatError(
-                f"history time {when!r} is not a date-time", operation=operation
-            ) from None
+            raise ResponseFormatError("history time is not a date-time", operation=operation) from None
         return HistoryEntry(
             action=action,
             user=user,
@@ -286,7 +344,7 @@ class DmsClient:
             return int(object_id)
         if isinstance(object_id, int) and not isinstance(object_id, bool):
             return object_id
-        raise ResponseFormatError(f"insert answered with object id {object_id!r}", operation=operation)
+        raise ResponseFormatError("insert answered without a numeric object id", operation=operation)
 
     def update(
         self,
@@ -393,7 +451,7 @@ class DmsClient:
                     handle: Any = upload.data if upload.data is not None else None
                     if handle is None:
                         if upload.path is None:
-                            raise ValidationError(f"upload {upload.name!r} has neither data nor path")
+                            raise ValidationError(f"upload {number} has neither data nor path", field="files")
                         handle = stack.enter_context(upload.path.open("rb"))
                     parts[cid] = (upload.name, handle, upload.mime_type, {"Content-ID": f"<{cid}>"})
                 kwargs["files"] = parts

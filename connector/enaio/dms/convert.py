@@ -1,13 +1,14 @@
 """DMS wire objects <-> :class:`~connector.enaio.model.EnaioObject`.
 
-Reading is strict: every index value is typed through its objdef ``FieldDef`` codec; a property the
-object definition does not know, or a value that does not fit its field, is a ``ValidationError`` naming
-the field; a missing or malformed system property is a ``ResponseFormatError``.
+Every index value is typed through its objdef ``FieldDef`` codec. A property the object definition does
+not know is left out (drift); a value that does not fit its field is left out and reported, or a
+``ValidationError`` naming the field (never the value) without ``on_skipped`` (``interface.skip_field``).
+A missing or malformed system property is a ``ResponseFormatError``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 from connector import timeutil
 from connector.enaio.dms.codec import json_value
 from connector.enaio.dms.wire import WireObject
+from connector.enaio.interface import OnSkipped, SkipKind, SkippedField, skip_field, value_problem
 from connector.enaio.model import EnaioObject, FieldValue, FileInfo, ObjectKind
 from connector.enaio.objdef import (
     FieldDef,
@@ -25,7 +27,17 @@ from connector.enaio.objdef import (
     TableColumn,
     UnknownObjectTypeError,
 )
-from connector.errors import ResponseFormatError, ValidationError
+from connector.errors import ResponseFormatError
+
+
+class _Skip(Exception):
+    """A value left out of the object: ``skip_field`` decides what happens."""
+
+    def __init__(self, field: str, kind: SkipKind, phrase: str) -> None:
+        super().__init__(field)
+        self.field = field
+        self.kind: SkipKind = kind
+        self.phrase = phrase
 
 
 class Converter:
@@ -35,7 +47,7 @@ class Converter:
         self.objdef = objdef
         self.tz = tz
 
-    def to_object(self, wire: WireObject, operation: str) -> EnaioObject:
+    def to_object(self, wire: WireObject, operation: str, on_skipped: OnSkipped | None = None) -> EnaioObject:
         object_id = self._int(wire, "system:objectId", operation, required=True)
         assert object_id is not None  # noqa: S101 - required=True
         object_type = self._type(wire, operation)
@@ -48,22 +60,29 @@ class Converter:
             )
         fields: dict[str, FieldValue] = {}
         tables: dict[str, list[dict[str, FieldValue]]] = {}
+
+        def skip(problem: _Skip) -> None:
+            skipped = SkippedField(
+                object_id, object_type.internal, problem.field, problem.kind, problem.phrase
+            )
+            skip_field(skipped, on_skipped, operation=operation)
+
         for name, prop in wire.properties.items():
             if name.startswith("system:"):
                 continue
             field = object_type.fields_by_name.get(name)
-            if field is None:
-                raise ValidationError(
-                    f"object {object_id}: property {name!r} is not a field of {object_type.internal}",
-                    field=name,
-                    operation=operation,
-                )
-            if field.is_table:
-                rows = self._rows(field.qualified_name, field.columns_by_name, prop.value, operation)
-                if rows:
-                    tables[name] = rows
+            try:
+                if field is None:
+                    raise _Skip(name, "unknown_field", "not in the object definition")
+                if field.is_table:
+                    rows = self._rows(field, prop.value, skip)
+                    if rows:
+                        tables[name] = rows
+                    continue
+                value = self._typed(field, prop.value, name)
+            except _Skip as problem:
+                skip(problem)
                 continue
-            value = self._typed(field, prop.value, operation)
             if value is not None:
                 fields[name] = value
         creator = self._text(wire, "system:createdBy", operation, required=True) or ""
@@ -100,9 +119,7 @@ class Converter:
         elif prop.local_name:
             ref = prop.local_name
         if ref is None:
-            raise ResponseFormatError(
-                f"system:objectTypeId {prop.value!r} is not a type id", operation=operation
-            )
+            raise ResponseFormatError("system:objectTypeId is not a type id", operation=operation)
         try:
             return self.objdef.resolve_type(ref)
         except UnknownObjectTypeError:
@@ -121,7 +138,7 @@ class Converter:
             return value
         if isinstance(value, str) and value.strip().isdigit():
             return int(value)
-        raise ResponseFormatError(f"{name} {value!r} is not an object id", operation=operation)
+        raise ResponseFormatError(f"{name} is not an object id", operation=operation)
 
     @staticmethod
     def _text(wire: WireObject, name: str, operation: str, *, required: bool = False) -> str | None:
@@ -143,7 +160,7 @@ class Converter:
             return value
         if value in ("true", "false", 0, 1):
             return value in ("true", 1)
-        raise ResponseFormatError(f"{name} {value!r} is not a boolean", operation=operation)
+        raise ResponseFormatError(f"{name} is not a boolean", operation=operation)
 
     def _datetime(self, wire: WireObject, name: str, operation: str) -> datetime:
         value = wire.value(name)
@@ -152,7 +169,7 @@ class Converter:
         try:
             moment = timeutil.parse_datetime(str(value), self.tz)
         except ValueError:
-            raise ResponseFormatError(f"{name} {value!r} is not a date-time", operation=operation) from None
+            raise ResponseFormatError(f"{name} is not a date-time", operation=operation) from None
         return moment.astimezone(self.tz).replace(microsecond=0)
 
     def _files(self, wire: WireObject, object_id: int, operation: str) -> tuple[FileInfo, ...]:
@@ -174,45 +191,36 @@ class Converter:
 
     # -- index values --------------------------------------------------------------------------
 
-    def _typed(self, codec: FieldDef | TableColumn, raw: Any, operation: str) -> FieldValue | None:
+    def _typed(self, codec: FieldDef | TableColumn, raw: Any, name: str) -> FieldValue | None:
+        """The typed value; ``_Skip`` (under ``name``) when it does not fit the field."""
         if raw is None or raw == "":
             return None
         if isinstance(raw, bool) or not isinstance(raw, str | int | Decimal):
-            raise ValidationError(
-                f"{codec.qualified_name}: {type(raw).__name__} is not a value of this field",
-                field=codec.qualified_name,
-                operation=operation,
-            )
+            raise _Skip(name, "invalid_value", value_problem(codec))
         try:
             return codec.coerce(raw, tz=self.tz)
-        except FieldValueError as exc:
-            raise ValidationError(exc.message, field=exc.field, operation=operation) from None
+        except FieldValueError:
+            raise _Skip(name, "invalid_value", value_problem(codec)) from None
 
-    def _rows(
-        self, name: str, columns: Mapping[str, TableColumn], raw: Any, operation: str
-    ) -> list[dict[str, FieldValue]]:
+    def _rows(self, field: FieldDef, raw: Any, skip: Callable[[_Skip], None]) -> list[dict[str, FieldValue]]:
+        """Typed rows; a cell that does not convert (or an unknown column) is left out of its row."""
         if raw is None:
             return []
-        if not isinstance(raw, list):
-            raise ValidationError(
-                f"{name}: a table value must be a list of rows", field=name, operation=operation
-            )
+        if not isinstance(raw, list) or not all(isinstance(row, dict) for row in raw):
+            raise _Skip(field.internal, "invalid_value", value_problem(field))
         rows = []
         for row in raw:
-            if not isinstance(row, dict):
-                raise ValidationError(
-                    f"{name}: a table row must be an object", field=name, operation=operation
-                )
             typed: dict[str, FieldValue] = {}
             for column_name, cell in row.items():
-                column = columns.get(column_name)
-                if column is None:
-                    raise ValidationError(
-                        f"{name}: unknown column {column_name!r}",
-                        field=f"{name}.{column_name}",
-                        operation=operation,
-                    )
-                value = self._typed(column, cell, operation)
+                name = f"{field.internal}.{column_name}"
+                column = field.columns_by_name.get(column_name)
+                try:
+                    if column is None:
+                        raise _Skip(name, "unknown_field", "not in the object definition")
+                    value = self._typed(column, cell, name)
+                except _Skip as problem:
+                    skip(problem)
+                    continue
                 if value is not None:
                     typed[column_name] = value
             rows.append(typed)

@@ -12,6 +12,7 @@ from urllib.parse import quote
 import requests
 
 from connector.config import Settings
+from connector.enaio.interface import without_values
 from connector.errors import (
     ConflictError,
     EnaioError,
@@ -67,7 +68,7 @@ def error_from_response(response: requests.Response, operation: str) -> EnaioErr
     if status == 423 or code == "LOCKED":
         return LockedError(text, holder=holder, **kwargs)
     if status in (400, 422) or code in _VALIDATION_CODES:
-        return ValidationError(text, field=field, **kwargs)
+        return ValidationError(without_values(text, field), field=field, **kwargs)
     if status == 404:
         return NotFoundError(text, **kwargs)
     if status == 403:

@@ -5,13 +5,20 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
-from email.utils import format_datetime
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from connector.config import Settings
-from connector.enaio.interface import HistoryEntry, NewObject, ServerInfo, UploadFile
+from connector.enaio.interface import (
+    HistoryEntry,
+    NewObject,
+    OnSkipped,
+    ServerInfo,
+    SkippedField,
+    UploadFile,
+)
 from connector.enaio.model import EnaioObject, FieldValue, FileInfo
 from connector.enaio.objdef import ObjectDefinition, load_objdef
 from connector.enaio.osrest import codec
@@ -31,6 +38,23 @@ log = logging.getLogger(__name__)
 
 MAX_PAGES = 1_000_000
 """Loop guard beyond the repeated-page check: no real search has this many pages."""
+
+
+def _ignore_skipped(skipped: SkippedField) -> None:
+    """For reads that need only system data: a field left out does not matter."""
+
+
+def _http_date(value: str | None) -> str | None:
+    """An HTTP date normalized to GMT (``If-Modified-Since`` form); ``None`` when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # RFC 9110: HTTP dates are GMT
+    return format_datetime(moment.astimezone(UTC), usegmt=True)
 
 
 class OsrestClient:
@@ -82,8 +106,10 @@ class OsrestClient:
         if response.status_code == 304 and self._objdef is not None:
             return self._objdef
         self._objdef = load_objdef(response.content)
-        self._objdef_modified = response.headers.get("Last-Modified") or format_datetime(
-            datetime.now().astimezone(), usegmt=False
+        # The validator must be the server's time, never this host's clock or zone: Last-Modified, else the
+        # answer's Date (an HTTP date is GMT); without either the next call fetches the definition again.
+        self._objdef_modified = response.headers.get("Last-Modified") or _http_date(
+            response.headers.get("Date")
         )
         return self._objdef
 
@@ -95,12 +121,19 @@ class OsrestClient:
 
     # -- reads -------------------------------------------------------------------------------------------
 
-    def search(self, query: Query) -> Iterator[EnaioObject]:
-        """Pages of ``query.page_size`` until a short page; a page repeating the previous ids is an error."""
-        compiled = codec.compile_search(query, self.objdef, self.tz, self.settings.osrest_incremental)
-        return self._pages(compiled, query.page_size)
+    def search(self, query: Query, *, on_skipped: OnSkipped | None = None) -> Iterator[EnaioObject]:
+        """Pages of ``query.page_size`` until a short page; a page repeating the previous ids is an error.
 
-    def _pages(self, compiled: codec.CompiledSearch, page_size: int) -> Iterator[EnaioObject]:
+        osrest answers a search with a bare JSON array: no total and no "more" flag. A page shorter than
+        asked for is therefore the only end signal; a server that caps ``pagesize`` below the size asked for
+        would end the search early, so keep ``page_size`` at or below the server's cap (the emulator has
+        none; docs/emulator-choices.md, osrest)."""
+        compiled = codec.compile_search(query, self.objdef, self.tz, self.settings.osrest_incremental)
+        return self._pages(compiled, query.page_size, on_skipped)
+
+    def _pages(
+        self, compiled: codec.CompiledSearch, page_size: int, on_skipped: OnSkipped | None
+    ) -> Iterator[EnaioObject]:
         offset = 0
         yielded = 0
         previous_ids: list[int] | None = None
@@ -120,7 +153,7 @@ class OsrestClient:
                 )
             previous_ids = ids
             for item in page:
-                obj = to_enaio_object(item, self.objdef, self.tz)
+                obj = to_enaio_object(item, self.objdef, self.tz, on_skipped, operation="osrest.search")
                 if compiled.stop_before is not None and obj.modified < compiled.stop_before:
                     return
                 if compiled.residual is not None and not matches(
@@ -139,8 +172,13 @@ class OsrestClient:
         )
 
     def get(self, object_id: int) -> EnaioObject:
+        """One object; a value that does not fit its field is a ``ValidationError`` naming the field."""
+        return self._read(object_id, None)
+
+    def _read(self, object_id: int, on_skipped: OnSkipped | None) -> EnaioObject:
         response = self._get("documents", "search", object_id, operation="osrest.get")
-        return to_enaio_object(codec.parse_object(response.content), self.objdef, self.tz)
+        wire = codec.parse_object(response.content)
+        return to_enaio_object(wire, self.objdef, self.tz, on_skipped, operation="osrest.get")
 
     def parents(self, object_id: int) -> list[int]:
         """Ids of the object's parents, nearest first (``documents/parents/{id}``)."""
@@ -185,7 +223,8 @@ class OsrestClient:
         replace_files: bool = False,
         expected_modified: datetime | None = None,
     ) -> None:
-        current = self.get(object_id)
+        # only type and modification time are needed: a stored value that does not convert must not block
+        current = self._read(object_id, _ignore_skipped)
         if expected_modified is not None and current.modified != expected_modified.replace(microsecond=0):
             # osrest has no concurrency token (enaio-rest.md §6.4): compare right before writing
             raise ConflictError(
@@ -216,14 +255,16 @@ class OsrestClient:
         params = {"recursive": "true" if cascade else "false"}
         if hard:
             params["hard"] = "true"
+        # never retried: a committed delete whose answer got lost would come back as NotFoundError
         response = self.transport.request(
             "DELETE",
             self.transport.url("documentfiles", "delete", object_id),
             operation="osrest.delete",
+            idempotent=False,
             params=params,
         )
         if response.text.strip().strip('"').lower() not in ("true", ""):
-            raise ResponseFormatError(f"delete answered {response.text[:40]!r}", operation="osrest.delete")
+            raise ResponseFormatError("delete did not answer true", operation="osrest.delete")
 
     def restore(self, object_id: int) -> None:
         """Take an object back out of the recycle bin (emulator endpoint ``documents/restore/{id}``)."""

@@ -23,9 +23,11 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError as PydanticValidationError
 
 from connector import timeutil
+from connector.enaio.interface import value_error
 from connector.enaio.model import FieldValue
 from connector.enaio.objdef import (
     FieldDef,
+    FieldValueError,
     ObjdefLookupError,
     ObjectDefinition,
     ObjectType,
@@ -80,6 +82,13 @@ def ceil_second(moment: datetime) -> datetime:
     if moment.microsecond:
         return moment.replace(microsecond=0) + timedelta(seconds=1)
     return moment
+
+
+def floor_second(moment: datetime) -> datetime:
+    """The incremental bookmark in whole seconds, rounded down as in every room: enaio truncates the
+    modification time to the second, so an object changed at 10:00:00.7 is stored as 10:00:00 and a
+    bookmark of 10:00:00.4 must still find it (re-reading one second is harmless, missing it is not)."""
+    return moment.replace(microsecond=0)
 
 
 @dataclass
@@ -162,7 +171,10 @@ class _Compiler:
     def _text(self, fd: FieldDef, value: FieldValue) -> str:
         if isinstance(value, str) and fd.value_type is ValueType.TEXT:
             return value
-        return fd.to_wire_text(value, tz=self.tz)
+        try:
+            return fd.to_wire_text(value, tz=self.tz)
+        except FieldValueError:
+            raise value_error(fd, value, tz=self.tz, operation="osrest.search") from None
 
     def _system(self, condition: Condition) -> bool:
         op = condition.op
@@ -241,6 +253,7 @@ def compile_search(
         since = query.modified_since
         if since.tzinfo is None:
             raise ValidationError("modified_since must be an aware datetime", field="modified_since")
+        since = floor_second(since)
         since_condition = Condition(System.MODIFIED, Op.GE, (since,), system=True)
         if strategy == "server":
             before = dict(main.baseparams)
@@ -311,7 +324,10 @@ def field_values(
         if fd.is_table:
             raise ValidationError(f"{fd.internal} is a table field; pass it in tables", field=fd.internal)
         # checked here (type, catalogue, length) so the error names the field, as the other rooms do
-        typed = fd.normalize(value, tz=tz)
+        try:
+            typed = fd.normalize(value, tz=tz)
+        except FieldValueError:
+            raise value_error(fd, value, tz=tz, operation="osrest.write") from None
         text = "" if typed is None else fd.to_wire_text(typed, tz=tz)
         wire[fd.internal] = {"value": text, "internalName": fd.internal}
     for name, rows in (tables or {}).items():
@@ -337,7 +353,10 @@ def field_values(
 
 
 def _cell_text(column: TableColumn, value: FieldValue | None, tz: ZoneInfo) -> str:
-    typed = column.normalize(value, tz=tz)
+    try:
+        typed = column.normalize(value, tz=tz)
+    except FieldValueError:
+        raise value_error(column, value, tz=tz, operation="osrest.write") from None
     return "" if typed is None else column.to_wire_text(typed, tz=tz)
 
 
@@ -403,13 +422,9 @@ def parse_new_id(payload: bytes | str) -> int:
     try:
         number = float(text) if "." in text else int(text)
     except ValueError as exc:
-        raise ResponseFormatError(
-            f"insert answered {text[:40]!r}, not an object id", operation="osrest.insert"
-        ) from exc
+        raise ResponseFormatError("insert did not answer an object id", operation="osrest.insert") from exc
     if isinstance(number, float) and (not math.isfinite(number) or not number.is_integer()):
-        raise ResponseFormatError(
-            f"insert answered {text[:40]!r}, not an object id", operation="osrest.insert"
-        )
+        raise ResponseFormatError("insert did not answer an object id", operation="osrest.insert")
     return int(number)
 
 

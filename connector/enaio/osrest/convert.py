@@ -6,12 +6,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from connector import timeutil
+from connector.enaio.interface import OnSkipped, SkipKind, SkippedField, skip_field, value_problem
 from connector.enaio.model import EnaioObject, FieldValue, FileInfo, ObjectKind
-from connector.enaio.objdef import ObjdefLookupError, ObjectDefinition, ObjectType
+from connector.enaio.objdef import FieldValueError, ObjdefLookupError, ObjectDefinition, ObjectType
 from connector.enaio.osrest.wire import WireFile, WireObject
 from connector.errors import ResponseFormatError, ValidationError
 
 _UNLOCKED = {"", "0", "UNLOCKED"}
+_UNKNOWN = "not in the object definition"
 
 
 def parse_wire_datetime(value: str | int | float, tz: ZoneInfo) -> datetime:
@@ -61,19 +63,38 @@ def _files(files: list[WireFile]) -> tuple[FileInfo, ...]:
     )
 
 
-def to_enaio_object(wire: WireObject, objdef: ObjectDefinition, tz: ZoneInfo) -> EnaioObject:
-    """Map one wire object; a value that does not fit its field is a ``ValidationError`` (quarantine)."""
+def to_enaio_object(
+    wire: WireObject,
+    objdef: ObjectDefinition,
+    tz: ZoneInfo,
+    on_skipped: OnSkipped | None = None,
+    *,
+    operation: str = "osrest.convert",
+) -> EnaioObject:
+    """Map one wire object. A field the definition does not know is left out (drift); a value that does not
+    fit its field is left out and reported to ``on_skipped`` (without it: ``ValidationError``)."""
     otype = _otype(objdef, wire)
+
+    def skip(name: str, kind: SkipKind, phrase: str) -> None:
+        skip_field(
+            SkippedField(wire.osid, otype.internal, name, kind, phrase), on_skipped, operation=operation
+        )
+
     fields: dict[str, FieldValue] = {}
     for item in wire.simple_fields:
         ref = item.internal_name or item.db_name or item.display_name
         try:
             fd = otype.resolve_field(ref)
         except ObjdefLookupError:
-            continue  # a field the definition does not know (server newer than our objdef copy)
+            skip(ref, "unknown_field", _UNKNOWN)  # server newer than our objdef copy
+            continue
         if fd.is_table:
             continue
-        value = fd.from_wire_text(item.value, tz=tz)
+        try:
+            value = fd.from_wire_text(item.value, tz=tz)
+        except FieldValueError:
+            skip(fd.internal, "invalid_value", value_problem(fd))
+            continue
         if value is not None:
             fields[fd.internal] = value
     tables: dict[str, list[dict[str, FieldValue]]] = {}
@@ -82,6 +103,7 @@ def to_enaio_object(wire: WireObject, objdef: ObjectDefinition, tz: ZoneInfo) ->
         try:
             fd = otype.resolve_field(ref)
         except ObjdefLookupError:
+            skip(ref, "unknown_field", _UNKNOWN)
             continue
         rows: list[dict[str, FieldValue]] = []
         for wire_row in table.rows:
@@ -91,8 +113,13 @@ def to_enaio_object(wire: WireObject, objdef: ObjectDefinition, tz: ZoneInfo) ->
                 if column is None:
                     column = next((c for c in fd.columns if c.fieldname == cell.db_name), None)
                 if column is None:
+                    skip(f"{fd.internal}.{cell.internal_name or cell.db_name}", "unknown_field", _UNKNOWN)
                     continue
-                cell_value = column.from_wire_text(cell.value, tz=tz)
+                try:
+                    cell_value = column.from_wire_text(cell.value, tz=tz)
+                except FieldValueError:
+                    skip(column.qualified_name, "invalid_value", value_problem(column))
+                    continue
                 if cell_value is not None:
                     row[column.internal] = cell_value
             rows.append(row)

@@ -12,8 +12,9 @@ from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from connector.enaio.interface import value_error
 from connector.enaio.model import EnaioObject, FieldValue
-from connector.enaio.objdef import FieldDef, ObjdefLookupError, ObjectType
+from connector.enaio.objdef import FieldDef, FieldValueError, ObjdefLookupError, ObjectType
 from connector.enaio.query import Condition, Expr, Group, Op, System
 from connector.errors import ValidationError
 
@@ -79,7 +80,11 @@ def _typed(value: FieldValue, otype: ObjectType, condition: Condition, tz: ZoneI
         return value
     if condition.op is Op.LIKE:
         return value
-    typed = _field(otype, condition.field).coerce(value, tz=tz)
+    fd = _field(otype, condition.field)
+    try:
+        typed = fd.coerce(value, tz=tz)
+    except FieldValueError:
+        raise value_error(fd, value, tz=tz, operation="osrest.search") from None
     if typed is None:
         raise ValidationError(f"empty value in condition on {condition.field}", field=condition.field)
     return typed

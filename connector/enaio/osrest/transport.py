@@ -15,6 +15,7 @@ from urllib.parse import quote
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth
 
+from connector.enaio.interface import without_values
 from connector.errors import AuthenticationError, EnaioError, PermissionDeniedError
 from connector.http import ErrorDetail, HttpOptions, HttpTransport, default_error_detail
 from connector.logs import register_credentials
@@ -33,8 +34,10 @@ def error_detail(response: requests.Response) -> ErrorDetail:
         return default_error_detail(response)
     if isinstance(body, dict) and ("DefaultMessage" in body or "ErrorCode" in body):
         code = body.get("ErrorCode")
-        message = body.get("DefaultMessage") or body.get("ErrorType") or response.reason or ""
-        return code if isinstance(code, str | int) else None, str(message)[:500]
+        message = str(body.get("DefaultMessage") or body.get("ErrorType") or response.reason or "")[:500]
+        if response.status_code in (400, 422):
+            message = without_values(message)  # a refused value is quoted in the message
+        return code if isinstance(code, str | int) else None, message
     return default_error_detail(response)
 
 

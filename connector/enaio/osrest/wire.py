@@ -26,11 +26,11 @@ def _identifier(value: Any) -> Any:
     if isinstance(value, str):
         text = value.strip()
         if not text.lstrip("-").isdigit():
-            raise ValueError(f"{value!r} is not a numeric id")
+            raise ValueError("not a numeric id")
         return int(text)
     if isinstance(value, float):
         if not value.is_integer():
-            raise ValueError(f"{value!r} is not an integer id")
+            raise ValueError("not an integer id")
         return int(value)
     return value
 

@@ -7,13 +7,21 @@ writes go through the DMSData jobs; files come from ``std.StoreInCacheByID`` and
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
 from connector.config import Settings
-from connector.enaio.interface import HistoryEntry, NewObject, ServerInfo, UploadFile
+from connector.enaio.interface import (
+    HistoryEntry,
+    NewObject,
+    OnSkipped,
+    ServerInfo,
+    SkippedField,
+    UploadFile,
+)
 from connector.enaio.model import EnaioObject, FieldValue, FileInfo
 from connector.enaio.objdef import ObjdefLookupError, ObjectDefinition, ObjectType, load_objdef
 from connector.enaio.query import Deleted, Query
@@ -31,6 +39,10 @@ MAX_PAGES = 1_000_000
 """Loop guard: no search pages forever, whatever the server answers."""
 
 T = TypeVar("T")
+
+
+def _ignore_skipped(skipped: SkippedField) -> None:
+    """For reads that need only system data or files: a field left out does not matter."""
 
 
 def _named(call: Callable[[], T]) -> T:
@@ -64,7 +76,7 @@ class SoapClient:
         parts: list[UploadPart] = []
         for f in files:
             if "\r" in f.mime_type or "\n" in f.mime_type:
-                raise ValidationError(f"MIME type of {f.name!r} contains a line break", field="mime_type")
+                raise ValidationError("a file's MIME type contains a line break", field="mime_type")
             parts.append((f.name, f.mime_type, f.read()))
         return self.transport.execute(name, params, files=parts, idempotent=idempotent)
 
@@ -94,12 +106,16 @@ class SoapClient:
         result = self._execute("dms.GetObjectTypeByID", {"Flags": 0, "ObjectID": object_id}, idempotent=True)
         return _named(lambda: self.objdef.type_by_id(result.integer("ObjectType")))
 
-    def search(self, query: Query) -> Iterator[EnaioObject]:
+    def search(self, query: Query, *, on_skipped: OnSkipped | None = None) -> Iterator[EnaioObject]:
         objdef = self.objdef
         xml = _named(lambda: codec.build_query(query, objdef, self.tz))
-        return self._pages(query, xml)
+        return self._pages(query, xml, on_skipped)
 
-    def _pages(self, query: Query, xml: bytes) -> Iterator[EnaioObject]:
+    def _pages(self, query: Query, xml: bytes, on_skipped: OnSkipped | None) -> Iterator[EnaioObject]:
+        """``Offset``/``PageSize`` paging. The server may answer fewer rows than ``PageSize`` asked for (a
+        cap), so ``TotalHits`` decides the end when the server sends it; only without it does a short page
+        end the search. An empty page always ends it; a page starting with the previous page's first object
+        is an error (the server does not advance ``Offset``)."""
         page_size = max(1, query.page_size)
         limit = query.max_hits
         offset = 0
@@ -131,23 +147,24 @@ class SoapClient:
                         )
                     previous_first = wire.id
                 seen += 1
-                yield to_object(wire, self.objdef, self.tz)
+                yield to_object(wire, self.objdef, self.tz, on_skipped)
             if seen != count:
                 raise ResponseFormatError(
                     f"Count says {count} rows, DMSContent has {seen}", operation="dms.GetResultList"
                 )
             offset += seen
-            if seen < size or (total >= 0 and offset >= total):
+            if seen == 0 or (offset >= total if total >= 0 else seen < size):
                 return
         raise ResponseFormatError(f"more than {MAX_PAGES} pages; giving up", operation="dms.GetResultList")
 
     def get(self, object_id: int) -> EnaioObject:
+        """One object; a value that does not fit its field is a ``ValidationError`` naming the field."""
         result = self._execute(
             "dms.GetObjectDetails", {"Flags": FLAG_UTF8, "ObjectID": object_id}, idempotent=True
         )
         for wire in codec.read_content(result.binary("XML"), operation="dms.GetObjectDetails"):
             if wire.id == object_id:
-                return to_object(wire, self.objdef, self.tz)
+                return to_object(wire, self.objdef, self.tz, operation="dms.GetObjectDetails")
         raise NotFoundError(f"object {object_id} not in the answer", operation="dms.GetObjectDetails")
 
     def deleted_objects(self, type_name: str | None = None, *, everyone: bool = True) -> list[EnaioObject]:
@@ -157,7 +174,7 @@ class SoapClient:
             params["XML"] = _named(lambda: codec.build_query(Query(type_name), self.objdef, self.tz))
         result = self._execute("dms.GetDeletedObjects", params, idempotent=True)
         reader = codec.read_content(result.binary("XML"), operation="dms.GetDeletedObjects")
-        return [to_object(wire, self.objdef, self.tz) for wire in reader]
+        return [to_object(wire, self.objdef, self.tz, operation="dms.GetDeletedObjects") for wire in reader]
 
     def history(self, object_id: int) -> list[HistoryEntry]:
         result = self._execute("dms.GetObjectHistory", {"Flags": 0, "ObjectID": object_id}, idempotent=True)
@@ -170,7 +187,9 @@ class SoapClient:
         return codec.read_checked_out(result.text("Info"))
 
     def download(self, object_id: int, index: int, destination: Path) -> FileInfo:
-        info = next((f for f in self.get(object_id).files if f.index == index), None)
+        """File ``index`` (1-based) to ``destination``: the job answers with the whole file (MTOM), written to
+        ``<destination>.part`` and renamed over ``destination``, so no reader ever sees half a file."""
+        info = next((f for f in self._files(object_id) if f.index == index), None)
         if info is None:
             raise NotFoundError(f"object {object_id} has no file {index}", operation="std.StoreInCacheByID")
         result = self._execute(
@@ -181,8 +200,24 @@ class SoapClient:
                 f"{len(result.files)} file(s) returned, file {index} expected",
                 operation="std.StoreInCacheByID",
             )
-        destination.write_bytes(result.files[index - 1].content)
+        partial = destination.with_name(destination.name + ".part")
+        try:
+            partial.write_bytes(result.files[index - 1].content)
+            os.replace(partial, destination)
+        finally:
+            partial.unlink(missing_ok=True)
         return info
+
+    def _files(self, object_id: int) -> tuple[FileInfo, ...]:
+        """The file list of an object; its index values do not matter here."""
+        result = self._execute(
+            "dms.GetObjectDetails", {"Flags": FLAG_UTF8, "ObjectID": object_id}, idempotent=True
+        )
+        for wire in codec.read_content(result.binary("XML"), operation="dms.GetObjectDetails"):
+            if wire.id == object_id:
+                obj = to_object(wire, self.objdef, self.tz, _ignore_skipped, operation="dms.GetObjectDetails")
+                return obj.files
+        raise NotFoundError(f"object {object_id} not in the answer", operation="dms.GetObjectDetails")
 
     # ------------------------------------------------------------------------------------------ writing
 

@@ -8,6 +8,7 @@ server's zone, decimals with ``.``, ``OBJECT_MODIFYTIME``/``OBJECT_TIME`` as UNI
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,8 +18,9 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 
 from connector import xmlsafe
+from connector.enaio.interface import value_error
 from connector.enaio.model import FieldValue, ObjectKind
-from connector.enaio.objdef import FieldDef, ObjectDefinition, ObjectType
+from connector.enaio.objdef import FieldDef, FieldValueError, ObjectDefinition, ObjectType
 from connector.enaio.query import Condition, Expr, Group, Op, Query, Sort
 from connector.enaio.soap.wire import CheckedOut, WireFile, WireHistoryEntry, WireObject
 from connector.errors import ResponseFormatError, ValidationError
@@ -71,7 +73,8 @@ def system_value_text(name: str, value: FieldValue, tz: ZoneInfo) -> str:
         if value.tzinfo is None:
             raise ValidationError("naive datetime in a query; datetimes must be aware", field=name)
         if name.upper() in _EPOCH_FIELDS:
-            return str(int(value.timestamp()))
+            # whole seconds rounded down, as every room rounds (see docs/emulator-choices.md, general)
+            return str(math.floor(value.timestamp()))
         return value.astimezone(tz).strftime("%d.%m.%Y %H:%M:%S")
     if isinstance(value, date):
         return value.strftime("%d.%m.%Y")
@@ -81,12 +84,16 @@ def system_value_text(name: str, value: FieldValue, tz: ZoneInfo) -> str:
 
 
 def field_value_text(fdef: FieldDef, value: FieldValue, tz: ZoneInfo, *, mask: bool = False) -> str:
-    """A field value as enaio's text; search masks and text values go as they are."""
+    """A field value as enaio's text; search masks and text values go as they are. A value that does not fit
+    is a ``ValidationError`` naming the field, never the value."""
     if isinstance(value, str) and (mask or fdef.value_type.value == "TEXT"):
         return value
     if isinstance(value, datetime) and fdef.value_type.value == "DATE":
         return value.astimezone(tz).strftime("%d.%m.%Y")
-    return fdef.to_wire_text(value, tz=tz)
+    try:
+        return fdef.to_wire_text(value, tz=tz)
+    except FieldValueError:
+        raise value_error(fdef, value, tz=tz) from None
 
 
 # --------------------------------------------------------------------------------------------- DMSQuery
@@ -100,9 +107,12 @@ def build_query(query: Query, objdef: ObjectDefinition, tz: ZoneInfo, *, fileinf
     archive = etree.SubElement(root, "Archive", internal_name=cabinet.internal)
     ot = etree.SubElement(archive, "ObjectType", internal_name=otype.internal, type=type_kind(otype))
     fields = etree.SubElement(ot, "Fields", field_schema="ALL")
+    order_by = tuple(query.order_by)
+    if not any(s.system and s.field.upper() == "OBJECT_ID" for s in order_by):
+        order_by = (*order_by, Sort("OBJECT_ID", system=True))  # a total order keeps Offset paging stable
     sorts: dict[tuple[str, bool], tuple[int, Sort]] = {
         (s.field.upper() if s.system else s.field, s.system): (pos, s)
-        for pos, s in enumerate(query.order_by, start=1)
+        for pos, s in enumerate(order_by, start=1)
     }
     for name in SYSTEM_COLUMNS:
         el = etree.SubElement(fields, "Field", internal_name=name, system="1")
@@ -218,7 +228,10 @@ def _tables(
                 if isinstance(value, str):
                     cell.text = value
                 else:
-                    cell.text = column.to_wire_text(value, tz=tz)
+                    try:
+                        cell.text = column.to_wire_text(value, tz=tz)
+                    except FieldValueError:
+                        raise value_error(column, value, tz=tz) from None
 
 
 def build_insert(

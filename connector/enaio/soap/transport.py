@@ -19,6 +19,7 @@ import zeep.helpers
 from lxml import etree
 
 from connector.config import Settings
+from connector.enaio.interface import without_values
 from connector.enaio.soap import mtom
 from connector.enaio.soap.wire import JobError, JobFile, JobResult
 from connector.errors import (
@@ -281,7 +282,7 @@ def error_for_code(
     if code in _DENIED:
         return PermissionDeniedError(message, **kwargs)
     if code in _INVALID:
-        return ValidationError(message, field=field, **kwargs)
+        return ValidationError(without_values(message, field), field=field, **kwargs)
     return PermanentError(message, **kwargs)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Final
 
@@ -11,8 +12,9 @@ from jobs.kennzahlen.compute import KennzahlenResult
 from jobs.kennzahlen.outputs.html import require_pdf_support, write_html, write_pdf
 from jobs.kennzahlen.outputs.tabular import write_csv, write_json
 from jobs.kennzahlen.outputs.xlsx import write_xlsx
+from jobs.kennzahlen.staging import Staging, check_out_dir
 
-__all__ = ["DEFAULT_FORMATS", "FORMATS", "parse_formats", "write_outputs"]
+__all__ = ["DEFAULT_FORMATS", "FORMATS", "output_names", "parse_formats", "stage_outputs", "write_outputs"]
 
 Writer = Callable[[KennzahlenResult, Path], Path]
 
@@ -37,6 +39,20 @@ def parse_formats(text: str) -> tuple[str, ...]:
     return names
 
 
+def output_names(formats: Iterable[str]) -> list[str]:
+    return [FORMATS[f][0] for f in formats]
+
+
+def stage_outputs(result: KennzahlenResult, staging: Staging, formats: Iterable[str]) -> None:
+    """Write the chosen formats into the staging directory (moved into place by `staging.commit()`)."""
+    for file_name, writer in (FORMATS[f] for f in formats):
+        staging.write(file_name, partial(writer, result))
+
+
 def write_outputs(result: KennzahlenResult, out_dir: Path, formats: Iterable[str]) -> list[Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    return [writer(result, out_dir / file_name) for file_name, writer in (FORMATS[f] for f in formats)]
+    """All chosen formats, all or nothing."""
+    chosen = list(formats)
+    check_out_dir(out_dir, output_names(chosen))
+    with Staging(out_dir) as staging:
+        stage_outputs(result, staging, chosen)
+        return staging.commit()

@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 from matplotlib import pyplot as plt
 from matplotlib.ticker import FuncFormatter
 
-from jobs.kennzahlen.outputs.fmt import de_number
+from jobs.kennzahlen.outputs.fmt import SUPPRESSED, de_number
 
 __all__ = ["bar_chart"]
 
@@ -31,12 +31,16 @@ _COLOURS = ("#1f4e79", "#6a9fcb", "#c55a11", "#7f7f7f")
 def bar_chart(
     title: str,
     categories: Sequence[str],
-    series: Sequence[tuple[str, Sequence[float]]],
+    series: Sequence[tuple[str, Sequence[float | None]]],
     *,
     horizontal: bool = False,
     width_in: float = 6.5,
 ) -> str:
-    """One (grouped) bar chart as an `<svg>` string; identical input gives byte-identical output."""
+    """One (grouped) bar chart as an `<svg>` string; identical input gives byte-identical output.
+
+    A None value is a suppressed cell: no bar is drawn (a bar of height 0 would claim "none"), only the
+    suppression mark at its place.
+    """
     with plt.rc_context(cast(Any, _RC)):
         height = max(2.4, 0.32 * len(categories) + 1.0) if horizontal else 3.0
         fig, ax = plt.subplots(figsize=(width_in, height))
@@ -47,11 +51,27 @@ def bar_chart(
             for index, (name, values) in enumerate(series):
                 offsets = [p - 0.4 + step * (index + 0.5) for p in positions]
                 colour = _COLOURS[index % len(_COLOURS)]
+                drawn = [(o, v) for o, v in zip(offsets, values, strict=True) if v is not None]
+                at = [o for o, _ in drawn]
+                heights = [v for _, v in drawn]
                 if horizontal:
-                    bars = ax.barh(offsets, values, height=step, label=name, color=colour)
+                    bars = ax.barh(at, heights, height=step, label=name, color=colour)
                 else:
-                    bars = ax.bar(offsets, values, width=step, label=name, color=colour)
-                ax.bar_label(bars, labels=[de_number(v) for v in values], padding=2, fontsize=8)
+                    bars = ax.bar(at, heights, width=step, label=name, color=colour)
+                ax.bar_label(bars, labels=[de_number(v) for v in heights], padding=2, fontsize=8)
+                for offset, value in zip(offsets, values, strict=True):
+                    if value is None:
+                        xy = (0.0, offset) if horizontal else (offset, 0.0)
+                        ax.annotate(
+                            SUPPRESSED,
+                            xy,
+                            xytext=(2, 0) if horizontal else (0, 2),
+                            textcoords="offset points",
+                            ha="left" if horizontal else "center",
+                            va="center" if horizontal else "bottom",
+                            fontsize=8,
+                            color=colour,
+                        )
             formatter = FuncFormatter(lambda x, _pos: de_number(x))
             if horizontal:
                 ax.set_yticks(positions, labels=list(categories))

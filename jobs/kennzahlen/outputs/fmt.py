@@ -1,12 +1,31 @@
-"""German display of numbers, dates and catalogue values, without locale (servers rarely have de_DE)."""
+"""German display of numbers, dates and catalogue values, without locale (servers rarely have de_DE).
+
+`LABELS` holds the labels of the normalized schemas' own values (enums, ISO nationality codes), which are the
+same for every site. Site values (Regionalteam, Kommune) are labelled from data: the catalogue labels of the
+site's object definition and `labels` in mappings/kennzahlen.yaml, carried by the result.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
-__all__ = ["LABELS", "de_date", "de_number", "label", "neutralize_formula"]
+from jobs.kennzahlen.breakdowns import DIMENSION_LABELS
+
+__all__ = [
+    "LABELS",
+    "SUPPRESSED",
+    "de_date",
+    "de_number",
+    "dimension_title",
+    "label",
+    "neutralize_formula",
+]
+
+SUPPRESSED: Final = "•"
+"""Shown instead of a suppressed cell (small, or hidden so a small one cannot be recovered)."""
 
 LABELS: Final[dict[str, str]] = {
     "VORLAEUFIGE_UNTERBRINGUNG": "Vorläufige Unterbringung",
@@ -18,9 +37,6 @@ LABELS: Final[dict[str, str]] = {
     "MAENNLICH": "männlich",
     "DIVERS": "divers",
     "OHNE_ANGABE": "ohne Angabe",
-    "MOESSINGEN": "Mössingen",
-    "ROTTENBURG": "Rottenburg",
-    "TUEBINGEN": "Tübingen",
     "SPRACHE": "Sprache",
     "KINDER_FAMILIE_KITA": "Kinder, Familie, Kita",
     "SCHULE_BILDUNG": "Schule, Bildung",
@@ -58,14 +74,25 @@ LABELS: Final[dict[str, str]] = {
 }
 
 
-def label(value: str) -> str:
+def label(value: str, site_labels: Mapping[str, str] | None = None) -> str:
+    """The display text of a value: the site's label if given, else the schema's, else the value itself."""
+    if site_labels and value in site_labels:
+        return site_labels[value]
     return LABELS.get(value, value.replace("_", " ").capitalize() if value.isupper() else value)
 
 
+def dimension_title(dimension: str, zielgruppe_cutoff: date | None = None) -> str:
+    """`Zielgruppe (Stichtag 15.09.2017)`: the cut-off comes from the parameters, not from code."""
+    title = DIMENSION_LABELS.get(dimension, dimension)
+    if dimension == "zielgruppe" and zielgruppe_cutoff is not None:
+        return f"{title} (Stichtag {de_date(zielgruppe_cutoff)})"
+    return title
+
+
 def de_number(value: int | Decimal | float | None, decimals: int = 0, suppressed: bool = False) -> str:
-    """`1.045`, `13,00`, `47,9`; suppressed cells read `< 5`-style via the caller, None as `–`."""
+    """`1.045`, `13,00`, `47,9`; a suppressed cell reads `•`, None (no value) `–`."""
     if suppressed:
-        return "•"
+        return SUPPRESSED
     if value is None:
         return "–"
     quantum = Decimal(1).scaleb(-decimals)

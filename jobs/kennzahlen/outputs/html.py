@@ -13,10 +13,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from connector.errors import ConfigurationError
-from jobs.kennzahlen.breakdowns import DIMENSION_LABELS
 from jobs.kennzahlen.compute import KennzahlenResult
 from jobs.kennzahlen.outputs.charts import bar_chart
-from jobs.kennzahlen.outputs.fmt import de_date, de_number, label
+from jobs.kennzahlen.outputs.fmt import SUPPRESSED, de_date, de_number, dimension_title, label
 from schemas import Kennzahlwert
 
 __all__ = ["render_html", "require_pdf_support", "write_html", "write_pdf"]
@@ -57,13 +56,18 @@ def _environment() -> Environment:
 
 def _shown(value: Kennzahlwert) -> str:
     if value.suppressed:
-        return "•"
+        return SUPPRESSED
     decimals = 2 if value.unit == "VZÄ" else (1 if isinstance(value.value, Decimal) else 0)
     return de_number(value.value, decimals)
 
 
-def _number(value: int | Decimal | None) -> float:
-    return 0.0 if value is None else float(value)
+def _bar(value: Kennzahlwert | None) -> float | None:
+    """Chart height of a cell: None for a suppressed one (left out, marked), 0 for a cell without units."""
+    if value is None:
+        return 0.0  # no counted unit in this cell: a true zero
+    if value.suppressed or value.value is None:
+        return None
+    return float(value.value)
 
 
 def _svg(svg: str) -> Markup:
@@ -73,7 +77,7 @@ def _svg(svg: str) -> Markup:
 
 def _charts(result: KennzahlenResult) -> list[Markup]:
     charts: list[Markup] = []
-    b01 = result.cells("B01", "unterbringungsart")
+    b01 = result.breakdown("B01", "unterbringungsart")
     if b01:
         keys = sorted(b01)
         charts.append(
@@ -81,36 +85,36 @@ def _charts(result: KennzahlenResult) -> list[Markup]:
                 bar_chart(
                     f"Betreute Personen am {de_date(result.period.stichtag)} nach Unterbringungsart",
                     [label(k) for k in keys],
-                    [("Personen", [_number(b01[k]) for k in keys])],
+                    [("Personen", [_bar(b01[k]) for k in keys])],
                 )
             )
         )
-    teams = sorted(set(result.cells("K03", "regionalteam")) | set(result.cells("K04", "regionalteam")))
+    codes = (("K03", "Beratungsgespräche"), ("K04", "Sondierungsgespräche"), ("K05d", "neue Pläne"))
+    by_team = {code: result.breakdown(code, "regionalteam") for code, _ in codes}
+    teams = sorted(set(by_team["K03"]) | set(by_team["K04"]))
     if teams:
-        series: list[tuple[str, Sequence[float]]] = [
-            (name, [_number(result.cells(code, "regionalteam").get(t)) for t in teams])
-            for code, name in (
-                ("K03", "Beratungsgespräche"),
-                ("K04", "Sondierungsgespräche"),
-                ("K05d", "neue Pläne"),
-            )
+        team_labels = result.labels.get("regionalteam")
+        series: list[tuple[str, Sequence[float | None]]] = [
+            (name, [_bar(by_team[code].get(t)) for t in teams]) for code, name in codes
         ]
         charts.append(
             _svg(
                 bar_chart(
-                    "Gespräche und Pläne im Zeitraum nach Regionalteam", [label(t) for t in teams], series
+                    "Gespräche und Pläne im Zeitraum nach Regionalteam",
+                    [label(t, team_labels) for t in teams],
+                    series,
                 )
             )
         )
-    themen = result.cells("K08", "handlungsfeld")
+    themen = result.breakdown("K08", "handlungsfeld")
     if themen:
-        keys = sorted(themen, key=lambda k: (-_number(themen[k]), k))
+        keys = sorted(themen, key=lambda k: (-(_bar(themen[k]) or 0.0), k))
         charts.append(
             _svg(
                 bar_chart(
                     "Themen der Beratungsgespräche (Nennungen)",
                     [label(k) for k in keys],
-                    [("Nennungen", [_number(themen[k]) for k in keys])],
+                    [("Nennungen", [_bar(themen[k]) for k in keys])],
                     horizontal=True,
                 )
             )
@@ -121,9 +125,10 @@ def _charts(result: KennzahlenResult) -> list[Markup]:
 def render_html(result: KennzahlenResult) -> str:
     totals = [_Line(v.code, v.name, _shown(v), v.unit) for v in result.values if not v.dimensions]
     by_code = {line.code: line for line in totals}
-    b01 = dict(result.cells("B01", "unterbringungsart").items())
+    b01 = result.breakdown("B01", "unterbringungsart")
     breakdowns = []
     for dimension in _REPORT_DIMS:
+        site_labels = result.labels.get(dimension)
         rows: dict[str, dict[str, str]] = {}
         for value in result.values:
             if value.code in _REPORT_CODES and set(value.dimensions) == {dimension}:
@@ -131,8 +136,11 @@ def render_html(result: KennzahlenResult) -> str:
         if rows:
             breakdowns.append(
                 {
-                    "title": DIMENSION_LABELS[dimension],
-                    "rows": [(label(key), rows[key]) for key in sorted(rows, key=label)],
+                    "title": dimension_title(dimension, result.zielgruppe_cutoff),
+                    "rows": [
+                        (label(key, site_labels), rows[key])
+                        for key in sorted(rows, key=lambda k: label(k, site_labels))
+                    ],
                 }
             )
     template = _environment().get_template("report.html.j2")
@@ -141,12 +149,14 @@ def render_html(result: KennzahlenResult) -> str:
         period=result.period,
         totals=totals,
         t=by_code,
-        b01={label(k): de_number(v) for k, v in sorted(b01.items())},
+        b01={label(k): _shown(v) for k, v in sorted(b01.items())},
         charts=_charts(result),
         breakdowns=breakdowns,
         codes=_REPORT_CODES,
         code_names={code: by_code[code].name for code in _REPORT_CODES if code in by_code},
         threshold=result.threshold,
+        not_computed=result.not_computed,
+        suppressed_mark=SUPPRESSED,
     )
 
 

@@ -19,7 +19,7 @@ from openpyxl.styles import Font
 
 from jobs.kennzahlen.breakdowns import DIMENSION_LABELS
 from jobs.kennzahlen.compute import KennzahlenResult, StaffRow
-from jobs.kennzahlen.outputs.fmt import de_date, label
+from jobs.kennzahlen.outputs.fmt import de_date, dimension_title, label
 from schemas import Kennzahlwert
 
 __all__ = ["SHEET_AUSWERTUNG", "SHEET_KENNZAHLEN", "breakdown_sheet_name", "write_xlsx"]
@@ -105,8 +105,9 @@ def _staff_sheet(workbook: Workbook, result: KennzahlenResult) -> None:
     def values(row: StaffRow) -> list[object]:
         return [getattr(row, attr) for attr, _, _ in STAFF_COLUMNS]
 
+    team_labels = result.labels.get("regionalteam")
     for row in result.staff:
-        team = label(row.regionalteam) if row.regionalteam else ""
+        team = label(row.regionalteam, team_labels) if row.regionalteam else ""
         _row(sheet, [row.personalnummer, team, *values(row)], formats)
     _row(sheet, ["Gesamt", "", *values(result.staff_total)], formats, bold=True)
     _row(sheet, [])
@@ -120,7 +121,7 @@ def _staff_sheet(workbook: Workbook, result: KennzahlenResult) -> None:
     )
     missing = [row.personalnummer for row in result.staff if not row.in_stammdaten]
     if missing:
-        _row(sheet, ["Personalnummern ohne Stammdatensatz (ORG_MITARBEITENDE): " + ", ".join(missing)])
+        _row(sheet, ["Personalnummern ohne Stammdatensatz (Mitarbeitende): " + ", ".join(missing)])
 
 
 def _totals_sheet(workbook: Workbook, result: KennzahlenResult) -> None:
@@ -135,6 +136,10 @@ def _totals_sheet(workbook: Workbook, result: KennzahlenResult) -> None:
                 [value.code, value.name, value.value, value.unit, value.stichtag],
                 [None, None, _number_format(value)],
             )
+    if result.not_computed:
+        _row(sheet, [])
+        for code, reason in result.not_computed.items():
+            _row(sheet, [code, reason])
 
 
 def _breakdown_sheets(workbook: Workbook, result: KennzahlenResult) -> None:
@@ -148,12 +153,13 @@ def _breakdown_sheets(workbook: Workbook, result: KennzahlenResult) -> None:
         sheet = workbook.create_sheet(breakdown_sheet_name(dimension))
         sheet.column_dimensions["B"].width = 60
         sheet.column_dimensions["C"].width = 28
-        _heading(sheet, result, f"Kennzahlen nach {DIMENSION_LABELS.get(dimension, dimension)}")
-        header = DIMENSION_LABELS.get(dimension, dimension)
-        _row(sheet, ["Code", "Kennzahl", header, "Wert", "Einheit", "unterdrückt (< Schwelle)"], bold=True)
+        header = dimension_title(dimension, result.zielgruppe_cutoff)
+        _heading(sheet, result, f"Kennzahlen nach {header}")
+        _row(sheet, ["Code", "Kennzahl", header, "Wert", "Einheit", "unterdrückt"], bold=True)
+        site_labels = result.labels.get(dimension)
         for value in dimensions[dimension]:
             raw = value.dimensions[dimension]
-            shown = raw if dimension == "integrationsmanager" else label(raw)
+            shown = raw if dimension == "integrationsmanager" else label(raw, site_labels)
             _row(
                 sheet,
                 [value.code, value.name, shown, value.value, value.unit, "ja" if value.suppressed else ""],

@@ -111,7 +111,7 @@ def _schema() -> etree.XMLSchema:
     if schema_el is None:  # pragma: no cover - the shipped file has it
         raise RuntimeError("WSDL without embedded schema")
     # the xmime attributes reference a schema we do not load; they carry no constraint
-    doc = etree.fromstring(etree.tostring(schema_el), xmlsafe.parser())
+    doc = xmlsafe.parse_bytes(etree.tostring(schema_el), operation="wsdl")
     for el in doc.iter():
         for key in [k for k in el.attrib if k.startswith("{http://www.w3.org/2005/05/xmlmime}")]:
             del el.attrib[key]
