@@ -5,7 +5,9 @@ regressions show up as numbers (the test suite asserts no timings). Run:
 
     .venv-test/bin/python benchmarks/read_demo_county.py --scale 1 --interface dms --interface soap
 
-Each interface runs in its own process, so the peak memory is that interface's alone.
+Each interface runs in its own process (emulator and client together), so the peak memory is that interface's
+alone. Measured on the 2-core machine at scale 1 (10,208 objects, page size 500):
+dms 4.3 s, 2,370 objects/s, 95 MiB peak; osrest 6.3 s, 1,620/s, 123 MiB; soap 8.7 s, 1,170/s, 95 MiB.
 """
 
 from __future__ import annotations
