@@ -405,11 +405,7 @@ def _lol_row(row: etree._Element, ctx: _Context) -> WireObject:
     tables: dict[str, list[dict[str, str]]] = {}
     for table in row.iterfind("TableField"):
         name = table.get("internal_name") or ""
-        column_names = ctx.table_columns.get(name, [])
-        rows = []
-        for trow in table.iterfind("Row"):
-            cells = [c.text or "" for c in trow.iterfind("Value")]
-            rows.append({c: v for c, v in zip(column_names, cells, strict=False) if v != ""})
+        rows = _table_rows(table, ctx.table_columns.get(name, []))
         if rows:
             tables[name] = rows
     return WireObject(
@@ -437,10 +433,7 @@ def _hol_object(obj: etree._Element, ctx: _Context) -> WireObject:
     for table in obj.iterfind("TableFields/TableField"):
         name = table.get("internal_name") or ""
         column_names = [c.get("internal_name") or "" for c in table.iterfind("Columns/Column")]
-        rows = []
-        for trow in table.iterfind("Row"):
-            cells = [c.text or "" for c in trow.iterfind("Value")]
-            rows.append({c: v for c, v in zip(column_names, cells, strict=False) if v != ""})
+        rows = _table_rows(table, column_names)
         if rows:
             tables[name] = rows
     return WireObject(
@@ -453,6 +446,15 @@ def _hol_object(obj: etree._Element, ctx: _Context) -> WireObject:
         tables=tables,
         files=_files(obj),
     )
+
+
+def _table_rows(table: etree._Element, column_names: Sequence[str]) -> list[dict[str, str]]:
+    """A table field's rows as column name -> text; empty cells left out like empty fields."""
+    rows = []
+    for row in table.iterfind("Row"):
+        cells = [cell.text or "" for cell in row.iterfind("Value")]
+        rows.append({name: value for name, value in zip(column_names, cells, strict=False) if value != ""})
+    return rows
 
 
 def _files(el: etree._Element) -> tuple[WireFile, ...]:
