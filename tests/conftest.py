@@ -11,6 +11,7 @@ from connector.config import Interface, Settings, load_settings
 from connector.enaio.client import EnaioClient
 from connector.enaio.emulator.faults import FaultRule
 from connector.enaio.emulator.server import EmulatorServer, build_state
+from connector.enaio.emulator.state import VARIANTS, Variant
 
 # Property tests explore the same examples on every run, so CI cannot fail by chance.
 hypothesis_settings.register_profile("deterministic", derandomize=True, print_blob=True)
@@ -23,11 +24,40 @@ TEST_USERS = {"alice": "alice-secret", "bob": "bob-secret"}
 
 
 @pytest.fixture(scope="session")
-def demo_emulator() -> Iterator[EmulatorServer]:
-    """The demo county, shared read-only by the whole session (tests must not write to it)."""
-    state = build_state(demo=True, users=dict(TEST_USERS))
-    with EmulatorServer(state) as server:
-        yield server
+def demo_emulators() -> Iterator[Callable[[Variant], EmulatorServer]]:
+    """Demo-county emulators per personality, started on first use and shared read-only by the session."""
+    servers: dict[Variant, EmulatorServer] = {}
+
+    def get(variant: Variant) -> EmulatorServer:
+        if variant not in servers:
+            state = build_state(demo=True, users=dict(TEST_USERS), variant=variant)
+            servers[variant] = EmulatorServer(state).start()
+        return servers[variant]
+
+    yield get
+    for server in servers.values():
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def demo_emulator(demo_emulators: Callable[[Variant], EmulatorServer]) -> EmulatorServer:
+    """The demo county, default personality, shared read-only by the whole session (tests must not write)."""
+    return demo_emulators("default")
+
+
+@pytest.fixture(params=VARIANTS)
+def variant(request: pytest.FixtureRequest) -> Variant:
+    """Both emulator personalities: what a test proves must hold against either."""
+    value: Variant = request.param
+    return value
+
+
+@pytest.fixture
+def any_demo_emulator(
+    demo_emulators: Callable[[Variant], EmulatorServer], variant: Variant
+) -> EmulatorServer:
+    """The demo county in each personality (read-only)."""
+    return demo_emulators(variant)
 
 
 @pytest.fixture
@@ -39,11 +69,19 @@ def emulator() -> Iterator[EmulatorServer]:
 
 
 @pytest.fixture
-def faulty_emulator_factory() -> Iterator[Callable[[list[FaultRule]], EmulatorServer]]:
+def any_emulator(variant: Variant) -> Iterator[EmulatorServer]:
+    """An empty store like ``emulator``, in each personality."""
+    state = build_state(users=dict(TEST_USERS), variant=variant)
+    with EmulatorServer(state) as server:
+        yield server
+
+
+@pytest.fixture
+def faulty_emulator_factory() -> Iterator[Callable[..., EmulatorServer]]:
     servers: list[EmulatorServer] = []
 
-    def make(rules: list[FaultRule]) -> EmulatorServer:
-        state = build_state(demo=True, users=dict(TEST_USERS), faults=rules)
+    def make(rules: list[FaultRule], variant: Variant = "default") -> EmulatorServer:
+        state = build_state(demo=True, users=dict(TEST_USERS), faults=rules, variant=variant)
         server = EmulatorServer(state).start()
         servers.append(server)
         return server

@@ -77,7 +77,11 @@ class EnaioObject(BaseModel):
     modified: AwareDatetime
     modifier: str
     owner: str
+    """The owner's login; ``""`` when the server does not say (not every server exposes it)."""
     locked_by: str | None = None
+    lock_known: bool = True
+    """``False`` when the server did not say whether the object is checked out (``locked_by`` is then
+    ``None``): a lock state that cannot be read is unknown, not an error and not "unlocked"."""
     deleted: bool = False
     files: tuple[FileInfo, ...] = ()
 

@@ -109,6 +109,14 @@ def emulator() -> None:
     help="Fault rules, e.g. '503:p=0.2:path=/api/dms;reset:every=25' (docs/emulator-choices.md).",
 )
 @_timezone_option
+@click.option(
+    "--variant",
+    type=click.Choice(["default", "documented"]),
+    default="default",
+    show_default=True,
+    help="Personality: 'documented' serves only what the public record documents and takes the other "
+    "plausible choice where it is silent (docs/emulator-choices.md).",
+)
 def serve(
     host: str,
     port: int,
@@ -119,13 +127,21 @@ def serve(
     scale: int,
     faults: list[FaultRule],
     timezone: str,
+    variant: str,
 ) -> None:
     """Serve the emulator in the foreground until Ctrl-C."""
     from connector.enaio.emulator.server import EmulatorServer, build_state
 
     started = time.perf_counter()
     state = build_state(
-        site=site, data=data, users=users, demo=demo, scale=scale, timezone=timezone, faults=faults
+        site=site,
+        data=data,
+        users=users,
+        demo=demo,
+        scale=scale,
+        timezone=timezone,
+        faults=faults,
+        variant="documented" if variant == "documented" else "default",
     )
     try:
         server = EmulatorServer(state, host=host, port=port)
@@ -135,6 +151,7 @@ def serve(
     click.echo(f"enaio emulator on {server.url} (ready in {time.perf_counter() - started:.1f} s)")
     for name, path in INTERFACE_PATHS:
         click.echo(f"  {name:<7} {server.url}{path}")
+    click.echo(f"  variant {state.variant}")
     click.echo(f"  users   {', '.join(sorted(state.users)) or '(none: pass --user NAME:PASSWORD)'}")
     if faults:
         click.echo(f"  faults  {'; '.join(rule.spec() for rule in faults)}")

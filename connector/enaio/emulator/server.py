@@ -15,7 +15,7 @@ from waitress.server import BaseWSGIServer, MultiSocketServer
 
 from connector.enaio.emulator.app import create_app
 from connector.enaio.emulator.faults import FaultInjector, FaultRule
-from connector.enaio.emulator.state import EmulatorState
+from connector.enaio.emulator.state import VARIANTS, EmulatorState, Variant
 from connector.enaio.emulator.store import Store
 from connector.enaio.objdef import ObjectDefinition, default_site_path, load_objdef
 from connector.errors import ConfigurationError, EnaioError
@@ -36,8 +36,13 @@ def build_state(
     timezone: str = DEFAULT_ZONE,
     faults: list[FaultRule] | None = None,
     seed: int | None = None,
+    variant: Variant = "default",
 ) -> EmulatorState:
     """Everything an emulator needs; with ``demo`` the demo county is loaded and user demo/demo exists."""
+    if variant not in VARIANTS:
+        raise ConfigurationError(
+            f"unknown emulator variant {variant!r} (one of: {', '.join(VARIANTS)})", key="--variant"
+        )
     site_path = site or default_site_path()
     try:
         objdef: ObjectDefinition = load_objdef(site_path)
@@ -69,7 +74,12 @@ def build_state(
             )
             log.info("demo county loaded: %s", summary)
     return EmulatorState(
-        store=store, objdef=objdef, users=all_users, tz=tz, faults=FaultInjector(faults or [], seed=0)
+        store=store,
+        objdef=objdef,
+        users=all_users,
+        tz=tz,
+        faults=FaultInjector(faults or [], seed=0),
+        variant=variant,
     )
 
 

@@ -5,13 +5,21 @@ from __future__ import annotations
 import secrets
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from connector.enaio.emulator.faults import FaultInjector
     from connector.enaio.emulator.store import Store
     from connector.enaio.objdef import ObjectDefinition
+
+
+Variant = Literal["default", "documented"]
+"""The emulator's personality. ``default`` makes the choices listed in ``docs/emulator-choices.md``;
+``documented`` serves only what the public record documents and, where it is silent, takes the *other*
+plausible choice, so a client that depends on one emulator guess fails a test."""
+
+VARIANTS: tuple[Variant, ...] = ("default", "documented")
 
 
 @dataclass
@@ -23,8 +31,14 @@ class EmulatorState:
     tz: ZoneInfo
     faults: FaultInjector
     server_version: str = "10.10 (emulator)"
+    variant: Variant = "default"
     _sessions: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def documented(self) -> bool:
+        """True for the ``documented`` personality."""
+        return self.variant == "documented"
 
     def check_password(self, user: str | None, password: str | None) -> bool:
         if user is None or password is None:
