@@ -1,16 +1,18 @@
 """A run lock, so that two runs never write into the same place at once (exit code 3 for the second).
 
-The lock is an advisory lock of the operating system (``fcntl.flock`` on POSIX, ``msvcrt.locking`` on
-Windows) on a small file that also records its holder (pid, host, start time) for the second run's message.
-The operating system drops the lock when the holding process ends, however it ends; a lock file left behind
-by a killed run (its pid gone) is therefore stale by construction and is simply taken over. The holder
-removes the file when it releases the lock. Standard library only.
+The lock itself is the `filelock` package (``flock`` on POSIX, ``LockFileEx`` on Windows): the operating
+system drops it when the holding process ends, however it ends (SIGKILL, power loss), so a lock left behind
+by a dead run is never stale. The lock file is kept after release on purpose: deleting it would open a race
+between a releasing holder and a new one (the old hand-written lock needed a retry loop for that).
+
+Who holds the lock (pid, host, start time, command) is written into a small JSON file beside it,
+``<lock>.holder.json``, so the second run's message can name the holder. The holder file is only
+information: it is read when the lock is busy and removed on release.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import socket
@@ -21,25 +23,30 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final
 
+from filelock import FileLock, Timeout
+
 from connector.errors import ConfigurationError, EnaioError, Recovery
 
-__all__ = ["LockHolder", "RunLock", "RunLockedError"]
+__all__ = ["HOLDER_SUFFIX", "LockHolder", "RunLock", "RunLockedError", "holder_path", "read_holder"]
 
-_ATTEMPTS: Final = 5
-"""Re-tries when the file was replaced between our open and our lock (a holder releasing meanwhile)."""
+HOLDER_SUFFIX: Final = ".holder.json"
 _MAX_INFO: Final = 4096
-_O_BINARY: Final[int] = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
-_WINDOWS_LOCK_OFFSET: Final = _MAX_INFO
-"""Windows locks a byte range and blocks others from reading it: lock a byte after the holder info."""
+_MAX_COMMAND: Final = 200
+
+
+def holder_path(lock_path: Path) -> Path:
+    """The file beside the lock that names its holder."""
+    return lock_path.with_name(lock_path.name + HOLDER_SUFFIX)
 
 
 @dataclass(frozen=True)
 class LockHolder:
-    """Who holds a lock, as far as its file says (any part may be unknown)."""
+    """Who holds a lock, as far as its holder file says (any part may be unknown)."""
 
     pid: int | None = None
     host: str | None = None
     started: str | None = None
+    command: str | None = None
 
     def describe(self) -> str:
         parts = []
@@ -49,6 +56,8 @@ class LockHolder:
             parts.append(f"on {self.host}")
         if self.started:
             parts.append(f"since {self.started}")
+        if self.command:
+            parts.append(f"running '{self.command}'")
         return " ".join(parts) or "holder unknown"
 
 
@@ -64,142 +73,95 @@ class RunLockedError(EnaioError):
         self.holder = holder
 
 
-if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-    import msvcrt
-
-    def _try_lock(fd: int) -> bool:
-        os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError as exc:
-            if exc.errno in (errno.EACCES, errno.EDEADLK):
-                return False
-            raise
-        return True
-
-    def _unlock(fd: int) -> None:
-        os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-
-    _REMOVE_WHILE_LOCKED: Final = False  # an open file cannot be removed on Windows
-
-else:
-    import fcntl
-
-    def _try_lock(fd: int) -> bool:
-        # flock (not lockf): the lock belongs to this open file, so even a second open in the same
-        # process conflicts with it.
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                return False
-            raise
-        return True
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-
-    _REMOVE_WHILE_LOCKED: Final = True
-
-
-def _read_holder(fd: int) -> LockHolder:
-    try:
-        os.lseek(fd, 0, os.SEEK_SET)
-        data = json.loads(os.read(fd, _MAX_INFO).decode("utf-8"))
-    except (OSError, ValueError):
-        return LockHolder()
-    if not isinstance(data, dict):
-        return LockHolder()
-    pid, host, started = data.get("pid"), data.get("host"), data.get("started")
-    return LockHolder(
-        pid if isinstance(pid, int) else None,
-        host if isinstance(host, str) else None,
-        started if isinstance(started, str) else None,
-    )
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def read_holder(path: Path) -> LockHolder | None:
-    """The holder recorded in a lock file (None without a file); does not say whether it is still held."""
+    """The holder recorded beside the lock `path` (None without a holder file); does not say whether the
+    lock is still held."""
     try:
-        fd = os.open(path, os.O_RDONLY | _O_BINARY)
+        with holder_path(path).open("rb") as handle:
+            raw = handle.read(_MAX_INFO)
     except OSError:
         return None
     try:
-        return _read_holder(fd)
-    finally:
-        os.close(fd)
+        data = json.loads(raw.decode("utf-8"))
+    except ValueError:
+        return LockHolder()
+    if not isinstance(data, dict):
+        return LockHolder()
+    pid = data.get("pid")
+    return LockHolder(
+        pid if isinstance(pid, int) and not isinstance(pid, bool) else None,
+        _text(data.get("host")),
+        _text(data.get("started")),
+        _text(data.get("command")),
+    )
 
 
-def _same_file(fd: int, path: Path) -> bool:
-    try:
-        return os.path.samestat(os.fstat(fd), os.stat(path))
-    except OSError:
-        return False
+def _command() -> str:
+    """The program and its sub-command, without options or their values (a value could be a path)."""
+    program = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
+    words: list[str] = []
+    skip_value = False
+    for arg in sys.argv[1:]:
+        if arg.startswith("-"):
+            skip_value = "=" not in arg
+        elif skip_value:
+            skip_value = False
+        else:
+            words.append(arg)
+    return " ".join([program, *words[:2]])[:_MAX_COMMAND]
 
 
 class RunLock:
-    """``with RunLock(path): ...`` holds the lock for the block; a second holder gets ``RunLockedError``."""
+    """``with RunLock(path): ...`` holds the lock for the block; a second holder gets ``RunLockedError``.
 
-    def __init__(self, path: Path) -> None:
+    `command` is recorded for the second run's message (default: the program and its sub-command).
+    """
+
+    def __init__(self, path: Path, *, command: str | None = None) -> None:
         self.path = path
-        self._fd: int | None = None
+        self.command = command
+        self._lock: FileLock | None = None
 
     @property
     def held(self) -> bool:
-        return self._fd is not None
+        return self._lock is not None
 
     def acquire(self) -> RunLock:
-        if self._fd is not None:
+        if self._lock is not None:
             raise RunLockedError(self.path, self.holder())
-        for _ in range(_ATTEMPTS):
-            fd = self._open()
-            try:
-                locked = _try_lock(fd)
-            except OSError as exc:
-                os.close(fd)
-                raise self._unusable(exc) from None
-            if not locked:
-                holder = _read_holder(fd)
-                os.close(fd)
-                raise RunLockedError(self.path, holder)
-            if _same_file(fd, self.path):
-                try:
-                    self._record(fd)
-                except OSError as exc:
-                    _unlock(fd)
-                    os.close(fd)
-                    raise self._unusable(exc) from None
-                self._fd = fd
-                return self
-            # The holder removed the file between our open and our lock: lock the file now at the path.
-            _unlock(fd)
-            os.close(fd)
-        raise RunLockedError(self.path, read_holder(self.path) or LockHolder())
+        # One FileLock per acquisition and not thread-local: a second RunLock on the same path, even in
+        # this process, must see the lock as taken (filelock's own locks are re-entrant).
+        lock = FileLock(self.path, timeout=0, thread_local=False, is_singleton=False)
+        try:
+            lock.acquire(blocking=False)
+        except Timeout:
+            raise RunLockedError(self.path, self.holder()) from None
+        except OSError as exc:
+            raise self._unusable(exc) from None
+        try:
+            self._record()
+        except OSError as exc:
+            lock.release()
+            raise self._unusable(exc) from None
+        self._lock = lock
+        return self
 
     def holder(self) -> LockHolder:
         return read_holder(self.path) or LockHolder()
 
     def release(self) -> None:
-        fd, self._fd = self._fd, None
-        if fd is None:
+        lock, self._lock = self._lock, None
+        if lock is None:
             return
         try:
-            if _REMOVE_WHILE_LOCKED:
-                with contextlib.suppress(OSError):
-                    os.unlink(self.path)
-            _unlock(fd)
-        finally:
-            os.close(fd)
-        if not _REMOVE_WHILE_LOCKED:  # pragma: no cover - Windows: fails harmlessly if another run opened it
             with contextlib.suppress(OSError):
-                os.unlink(self.path)
-
-    def _open(self) -> int:
-        try:
-            return os.open(self.path, os.O_RDWR | os.O_CREAT | _O_BINARY, 0o644)
-        except OSError as exc:
-            raise self._unusable(exc) from None
+                holder_path(self.path).unlink()
+        finally:
+            lock.release()
 
     def _unusable(self, exc: OSError) -> ConfigurationError:
         return ConfigurationError(
@@ -208,17 +170,17 @@ class RunLock:
             source=str(self.path),
         )
 
-    @staticmethod
-    def _record(fd: int) -> None:
+    def _record(self) -> None:
         info = {
             "pid": os.getpid(),
             "host": socket.gethostname(),
             "started": datetime.now(UTC).isoformat(timespec="seconds"),
+            "command": self.command or _command(),
         }
-        payload = (json.dumps(info) + "\n").encode("utf-8")
-        os.ftruncate(fd, 0)
-        os.lseek(fd, 0, os.SEEK_SET)
-        os.write(fd, payload)
+        target = holder_path(self.path)
+        temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(info) + "\n", encoding="utf-8")
+        os.replace(temporary, target)  # a reader sees the old holder file or the new one, never half of it
 
     def __enter__(self) -> RunLock:
         return self.acquire()
