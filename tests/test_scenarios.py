@@ -80,8 +80,9 @@ GOALS: list[dict[str, FieldValue]] = [
 
 
 @pytest.fixture
-def api(emulator: EmulatorServer, interface: Interface, client_factory: ClientFactory) -> InterfaceClient:
-    return client_factory(emulator, interface).api
+def api(any_emulator: EmulatorServer, interface: Interface, client_factory: ClientFactory) -> InterfaceClient:
+    """A client of each interface against each emulator personality."""
+    return client_factory(any_emulator, interface).api
 
 
 def one(api: InterfaceClient, query: Query) -> EnaioObject:
@@ -301,9 +302,9 @@ def test_refused_values_are_named_by_field_never_echoed(api: InterfaceClient, na
 
 
 def test_wrong_password(
-    emulator: EmulatorServer, interface: Interface, client_factory: ClientFactory
+    any_emulator: EmulatorServer, interface: Interface, client_factory: ClientFactory
 ) -> None:
-    client = client_factory(emulator, interface, "alice", password="not-alices-password")
+    client = client_factory(any_emulator, interface, "alice", password="not-alices-password")
     with pytest.raises(AuthenticationError):
         client.server_info()
     with pytest.raises(AuthenticationError):
@@ -311,10 +312,10 @@ def test_wrong_password(
 
 
 def test_checkout_by_another_user_is_locked(
-    emulator: EmulatorServer, interface: Interface, client_factory: ClientFactory
+    any_emulator: EmulatorServer, interface: Interface, client_factory: ClientFactory
 ) -> None:
-    alice = client_factory(emulator, interface, "alice").api
-    bob = client_factory(emulator, interface, "bob").api
+    alice = client_factory(any_emulator, interface, "alice").api
+    bob = client_factory(any_emulator, interface, "bob").api
     _, _, document = tree(alice)
     alice.checkout(document)
     assert alice.get(document).locked_by == "alice"
