@@ -8,22 +8,19 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from email.message import Message
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import requests
 
 from connector import timeutil
 from connector.config import Settings
+from connector.download import stream_download
 from connector.enaio.dms.codec import CompiledSearch, compile_search, parse_model, search_body
 from connector.enaio.dms.convert import Converter, properties
 from connector.enaio.dms.transport import DmsTransport, decode_json
@@ -39,13 +36,11 @@ from connector.enaio.interface import (
 from connector.enaio.model import EnaioObject, FieldValue, FileInfo, ObjectKind
 from connector.enaio.objdef import ObjectDefinition, ObjectType, UnknownObjectTypeError, load_objdef
 from connector.enaio.query import Query
-from connector.errors import ResponseFormatError, TransientError, ValidationError
+from connector.errors import ResponseFormatError, ValidationError
 
 log = logging.getLogger(__name__)
 
 _HISTORY_PAGE = 200
-_CHUNK = 64 * 1024
-_FILENAME_STAR = re.compile(r"filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)")
 
 
 def _ignore_skipped(skipped: SkippedField) -> None:
@@ -239,44 +234,19 @@ class DmsClient:
         return obj
 
     def download(self, object_id: int, index: int, destination: Path) -> FileInfo:
-        """Stream file ``index`` (1-based) to ``destination`` (written to a ``.part`` file, then renamed)."""
+        """Stream file ``index`` (1-based) to ``destination`` through the one download helper
+        (``connector.download``: ``.part`` file, renamed when whole; a cut-off body is retried)."""
         operation = "dms.download"
         url = self.transport.url("objects", object_id, "contents", "file", index)
-        partial = destination.with_name(destination.name + ".part")
-        attempts = self.settings.retry.max_attempts
-        for attempt in range(1, attempts + 1):
-            response = self.transport.call("GET", url, operation=operation, idempotent=True, stream=True)
-            size = 0
-            try:
-                with partial.open("wb") as out:
-                    for chunk in response.iter_content(_CHUNK):
-                        out.write(chunk)
-                        size += len(chunk)
-            except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-                partial.unlink(missing_ok=True)
-                if attempt == attempts:
-                    raise TransientError(
-                        f"download broke off: {type(exc).__name__}", operation=operation, url=url
-                    ) from exc
-                log.warning("download of object %d file %d broke off; retrying", object_id, index)
-                continue
-            except BaseException:
-                partial.unlink(missing_ok=True)
-                raise
-            finally:
-                response.close()
-            expected = response.headers.get("Content-Length")
-            if expected is not None and expected.isdigit() and int(expected) != size:
-                partial.unlink(missing_ok=True)
-                raise ResponseFormatError(
-                    f"download of object {object_id} file {index} is incomplete ({size} of {expected} bytes)",
-                    operation=operation,
-                )
-            os.replace(partial, destination)
-            mime = (response.headers.get("Content-Type") or "application/octet-stream").split(";")[0].strip()
-            name = _filename(response.headers.get("Content-Disposition")) or destination.name
-            return FileInfo(index=index, name=name, mime_type=mime, size=size)
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        def open_response() -> requests.Response:
+            return self.transport.call("GET", url, operation=operation, idempotent=True, stream=True)
+
+        got = stream_download(
+            open_response, destination, operation=operation, retry=self.settings.retry, url=url
+        )
+        mime = got.mime_type or "application/octet-stream"
+        return FileInfo(index=index, name=got.filename or destination.name, mime_type=mime, size=got.size)
 
     def history(self, object_id: int) -> list[HistoryEntry]:
         operation = "dms.history"
@@ -461,18 +431,6 @@ class DmsClient:
         if response.status_code == 204 or not response.content:
             return None
         return decode_json(response, operation)
-
-
-def _filename(disposition: str | None) -> str | None:
-    if not disposition:
-        return None
-    star = _FILENAME_STAR.search(disposition)
-    if star:
-        return unquote(star.group(1).strip().strip('"'))
-    message = Message()
-    message["Content-Disposition"] = disposition
-    name = message.get_param("filename", header="Content-Disposition")
-    return name if isinstance(name, str) else None
 
 
 def _http_date(moment: datetime) -> str:

@@ -8,9 +8,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import requests
 
 from connector.config import Settings
+from connector.download import stream_download
 from connector.enaio.interface import (
     HistoryEntry,
     NewObject,
@@ -30,9 +33,6 @@ from connector.enaio.query import Query
 from connector.errors import ConflictError, NotFoundError, ResponseFormatError
 from connector.http import HttpOptions
 from connector.timeutil import zone
-
-if TYPE_CHECKING:
-    import requests
 
 log = logging.getLogger(__name__)
 
@@ -286,21 +286,20 @@ class OsrestClient:
         )
 
     def download(self, object_id: int, index: int, destination: Path) -> FileInfo:
+        """File ``index`` (1-based) streamed to ``destination`` through the one download helper: a body
+        that breaks off is retried as a whole; the destination only ever holds a complete file."""
         info = next((f for f in self.files(object_id) if f.index == index), None)
         if info is None:
             raise NotFoundError(f"object {object_id} has no file {index}", operation="osrest.download")
-        response = self._get("documentfiles", object_id, index, operation="osrest.download", stream=True)
-        size = 0
-        partial = destination.with_name(destination.name + ".part")
-        try:
-            with response, partial.open("wb") as out:
-                for chunk in response.iter_content(chunk_size=1 << 16):
-                    out.write(chunk)
-                    size += len(chunk)
-            partial.replace(destination)
-        finally:
-            partial.unlink(missing_ok=True)
-        return info.model_copy(update={"size": size}) if info.size != size else info
+        url = self.transport.url("documentfiles", object_id, index)
+
+        def open_response() -> requests.Response:
+            return self.transport.request("GET", url, operation="osrest.download", stream=True)
+
+        got = stream_download(
+            open_response, destination, operation="osrest.download", retry=self.settings.retry, url=url
+        )
+        return info.model_copy(update={"size": got.size}) if info.size != got.size else info
 
     def checkout(self, object_id: int) -> None:
         self.transport.request(

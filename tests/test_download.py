@@ -1,0 +1,109 @@
+"""The one streamed-download helper (``connector.download``) as every REST room uses it: a cut-off body is
+retried under the project's retry policy and only a whole file ever reaches the destination."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from connector.enaio.client import EnaioClient
+from connector.enaio.emulator.faults import FaultRule
+from connector.enaio.emulator.server import EmulatorServer
+from connector.enaio.interface import InterfaceClient, NewObject, UploadFile
+from connector.errors import NotFoundError, TransientError
+
+ClientFactory = Callable[..., EnaioClient]
+
+PAYLOAD = bytes(range(256)) * 1200  # 307 200 bytes: several 64 KiB chunks, so half a body is a real cut
+FILE_PATH = {"osrest": r"/documentfiles/\d+/1$", "dms": r"/contents/file/1$"}
+
+
+def _document(api: InterfaceClient) -> int:
+    folder = api.insert(
+        NewObject(
+            "IM_KLIENT",
+            None,
+            {
+                "AKTENZEICHEN": "IM-DL-1",
+                "FAMILIENNAME": "Muster",
+                "VORNAMEN": "Erika",
+                "GEBURTSDATUM": date(1990, 1, 2),
+                "GESCHLECHT": "WEIBLICH",
+                "UNTERBRINGUNGSART": "AU",
+                "WOHNKOMMUNE": "Mössingen",
+            },
+        )
+    )
+    register = api.insert(
+        NewObject(
+            "IM_FALL",
+            folder,
+            {
+                "FALLBEGINN": date(2018, 4, 3),
+                "FALLSTATUS": "AKTIV",
+                "INTEGRATIONSMANAGER": "P-1001",
+                "REGIONALTEAM": "MOESSINGEN",
+            },
+        )
+    )
+    return api.insert(
+        NewObject(
+            "IM_PLAN",
+            register,
+            {
+                "PLANART": "INTEGRATIONSPLAN",
+                "PLANVERSION": 0,
+                "ERSTELLT_AM": date(2018, 5, 2),
+                "PLANSTATUS": "ENTWURF",
+            },
+            files=[UploadFile("plan.pdf", "application/pdf", data=PAYLOAD)],
+        )
+    )
+
+
+@pytest.mark.parametrize("interface", ["osrest", "dms"])
+def test_cut_off_body_is_retried_until_whole(
+    any_emulator: EmulatorServer, client_factory: ClientFactory, tmp_path: Path, interface: str
+) -> None:
+    api = client_factory(any_emulator, interface).api
+    document = _document(api)
+    # the first two answers send the full Content-Length but only half the body
+    any_emulator.state.faults.set_rules([FaultRule("truncate", path=FILE_PATH[interface], times=2)])
+    target = tmp_path / "plan.pdf"
+    info = api.download(document, 1, target)
+    assert target.read_bytes() == PAYLOAD
+    assert info.size == len(PAYLOAD)
+    assert any_emulator.state.faults.stats()["injected"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.pdf"]  # no .part left behind
+
+
+@pytest.mark.parametrize("interface", ["osrest", "dms"])
+def test_body_cut_off_every_time_ends_in_a_transient_error(
+    any_emulator: EmulatorServer, client_factory: ClientFactory, tmp_path: Path, interface: str
+) -> None:
+    api = client_factory(any_emulator, interface).api
+    document = _document(api)
+    target = tmp_path / "plan.pdf"
+    target.write_bytes(b"old copy")
+    any_emulator.state.faults.set_rules([FaultRule("truncate", path=FILE_PATH[interface])])
+    with pytest.raises(TransientError, match="broke off") as caught:
+        api.download(document, 1, target)
+    assert caught.value.operation == f"{interface}.download"
+    # conftest's retry policy: 6 attempts, each one cut off
+    assert any_emulator.state.faults.stats()["injected"] == 6
+    assert target.read_bytes() == b"old copy"  # the old file is untouched, no half file, no .part
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.pdf"]
+
+
+@pytest.mark.parametrize("interface", ["osrest", "dms"])
+def test_missing_file_is_not_found_and_not_retried(
+    any_emulator: EmulatorServer, client_factory: ClientFactory, tmp_path: Path, interface: str
+) -> None:
+    api = client_factory(any_emulator, interface).api
+    document = _document(api)
+    with pytest.raises(NotFoundError):
+        api.download(document, 7, tmp_path / "none.bin")
+    assert list(tmp_path.iterdir()) == []
