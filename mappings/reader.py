@@ -39,7 +39,7 @@ from connector.enaio.client import EnaioClient
 from connector.enaio.interface import SkippedField
 from connector.enaio.model import EnaioObject, FieldValue, ObjectKind
 from connector.enaio.objdef import FieldDef, ObjectDefinition, ObjectType, ValueType
-from connector.enaio.query import Query, System, is_in
+from connector.enaio.query import Expr, Query, System, is_in
 from connector.errors import ConfigurationError
 from mappings.fit import Drift, ancestor_chain, drift, misfits
 from mappings.profile import (
@@ -196,12 +196,15 @@ class RecordReader:
             self._objdef = self.client.object_definition()
         return self._objdef
 
-    def iter_records(self, entity: str, *, since: datetime | None = None) -> Iterator[Record]:
-        """Valid records of ``entity`` (modified at or after ``since``), streamed; the rest is quarantined."""
+    def iter_records(
+        self, entity: str, *, since: datetime | None = None, where: Expr | None = None
+    ) -> Iterator[Record]:
+        """Valid records of ``entity`` (modified at or after ``since``, matching ``where``), streamed; the
+        rest is quarantined."""
         if since is not None and since.tzinfo is None:
             raise ConfigurationError("since must be an aware datetime", key="since")
         plan = self._plan(entity)
-        query = Query(type_name=plan.otype.internal, modified_since=since)
+        query = Query(type_name=plan.otype.internal, where=where, modified_since=since)
         # filled while the room converts a page, emptied object by object as the batches are mapped
         invalid: Invalid = {}
         objects = self.client.search(query, on_skipped=self._skipped_into(invalid))
