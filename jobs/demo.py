@@ -26,6 +26,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from connector.config import Interface, Settings
 from connector.enaio.emulator.server import DEMO_USERS, EmulatorServer, build_state
+from connector.enaio.emulator.state import Variant
+from connector.enaio.objdef import default_site_path
 from connector.errors import ConfigurationError
 from connector.pseudonym import DEMO_KEY, Pseudonymizer
 from jobs.kennzahlen.compute import KennzahlenResult
@@ -122,12 +124,19 @@ def demo_table(result: KennzahlenResult, interface: str) -> str:
 
 
 def run_demo(
-    interface: Interface = "dms", out_dir: Path = Path("out"), echo: Callable[[str], None] = print
+    interface: Interface = "dms",
+    out_dir: Path = Path("out"),
+    echo: Callable[[str], None] = print,
+    *,
+    variant: Variant = "default",
 ) -> DemoRun:
     started = time.monotonic()
     check_out_dir(out_dir, job_output_names(DEFAULT_FORMATS, quality=True))
-    with EmulatorServer(build_state(demo=True)) as server:
+    with EmulatorServer(build_state(demo=True, variant=variant)) as server:
         settings = demo_settings(server.url, interface)
+        if variant == "documented" and interface == "osrest":
+            # documented osrest has no object-definition endpoint: the site's export stands in
+            settings = settings.model_copy(update={"objdef_file": default_site_path()})
         outcome = run_kennzahlen(
             settings,
             DEMO_PERIOD,

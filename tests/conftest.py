@@ -17,6 +17,28 @@ from connector.enaio.emulator.state import VARIANTS, Variant
 hypothesis_settings.register_profile("deterministic", derandomize=True, print_blob=True)
 hypothesis_settings.load_profile("deterministic")
 
+_FUZZ_SCALE = 1
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--fuzz-scale",
+        type=int,
+        default=1,
+        help="Multiply the generated cases of the fuzz tests (tests/test_fuzz_inputs.py); default 1.",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _FUZZ_SCALE
+    _FUZZ_SCALE = max(1, int(config.getoption("--fuzz-scale")))
+
+
+def fuzz_examples(base: int) -> int:
+    """Generated cases of one fuzz test: ``base`` in the default run, more with ``--fuzz-scale``."""
+    return base * _FUZZ_SCALE
+
+
 # Every interface room the scenario tests run against; a room joins when its client exists.
 INTERFACES: tuple[Interface, ...] = ("dms", "soap", "osrest")
 

@@ -8,6 +8,7 @@ from typing import cast
 import click
 
 from connector.config import Interface
+from connector.enaio.emulator.state import Variant
 
 
 @click.command("demo")
@@ -26,8 +27,16 @@ from connector.config import Interface
     show_default=True,
     help="Output directory.",
 )
-def demo(interface: str, out_dir: Path) -> None:
+@click.option(
+    "--variant",
+    type=click.Choice(["default", "documented"]),
+    default="default",
+    show_default=True,
+    help="Emulator personality (docs/emulator-choices.md); 'documented' serves only what the public "
+    "record documents.",
+)
+def demo(interface: str, out_dir: Path, variant: str) -> None:
     """Start the emulator with the demo county, compute the Kennzahlen of 2018-Q2 and write all reports."""
     from jobs.demo import run_demo
 
-    run_demo(cast(Interface, interface), out_dir, click.echo)
+    run_demo(cast(Interface, interface), out_dir, click.echo, variant=cast(Variant, variant))

@@ -10,7 +10,7 @@ from pathlib import Path
 from lxml import etree
 
 from connector.enaio.model import type_id as compute_type_id
-from connector.enaio.objdef.errors import ObjdefFormatError
+from connector.enaio.objdef.errors import ObjdefFormatError, ObjdefLookupError
 from connector.enaio.objdef.model import (
     DEFAULT_LANGUAGE,
     Cabinet,
@@ -47,7 +47,15 @@ def load_objdef(source: str | Path | bytes) -> ObjectDefinition:
         raise ObjdefFormatError(
             f"root element is <{_tag(root)}>, expected <asobjdef>", operation="dms.GetObjDef"
         )
-    return _Reader(root, data).read()
+    try:
+        return _Reader(root, data).read()
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        if isinstance(exc, ObjdefFormatError | ObjdefLookupError):
+            raise
+        # a definition that parses as XML but does not hang together (a broken export)
+        raise ObjdefFormatError(
+            f"the object definition is inconsistent: {type(exc).__name__}", operation="dms.GetObjDef"
+        ) from exc
 
 
 def _tag(el: etree._Element) -> str:
@@ -166,7 +174,7 @@ class _Reader:
             for attr, value in row.attrib.items():
                 if attr.startswith("label_"):
                     labels[attr.removeprefix("label_")] = value
-            rows[key] = CatalogueRow(key=key, index=int(row.get("index", str(i))), labels=_frozen_map(labels))
+            rows[key] = CatalogueRow(key=key, index=_int(row, "index", i), labels=_frozen_map(labels))
         return _frozen_map(rows)
 
     def _catalogue(self, el: etree._Element) -> Catalogue:
