@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     soap_path: str = DEFAULT_PATHS["soap"]
     osrest_incremental: Literal["server", "scan"] = "server"
     """How osrest searches find changed objects: a server-side condition, or a scan sorted by MODIFIED."""
+    objdef_file: Path | None = None
+    """An asobjdef XML exported by the enaio administrator; when set, every interface uses it instead of
+    asking the server for the object definition (for servers that do not deliver one the client reads)."""
     pseudonym_key: SecretStr | None = None
     """Key of the keyed hash (HMAC-SHA256) behind every pseudonym in exports and reports; keep it secret."""
     mapping_profile: str = "default"
@@ -91,6 +94,13 @@ class Settings(BaseSettings):
     @field_validator("ca_bundle")
     @classmethod
     def _check_ca_bundle(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"file {value} does not exist")
+        return value
+
+    @field_validator("objdef_file")
+    @classmethod
+    def _check_objdef_file(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():
             raise ValueError(f"file {value} does not exist")
         return value
