@@ -24,7 +24,7 @@ from connector.enaio.emulator.demo.seed import INCOMPLETE_KEYS, SeedObject, gene
 REPO = Path(__file__).resolve().parents[1]
 OBJDEF_CANDIDATES = (
     REPO / "connector" / "enaio" / "objdef" / "sites" / "lk_tuebingen.xml",
-    Path("/work/shared/reference/site/objdef.xml"),
+    REPO.parent / "shared" / "reference" / "site" / "objdef.xml",  # shared/ lies beside the clone
 )
 
 P0, P1 = date(2018, 4, 1), date(2018, 6, 30)

@@ -343,7 +343,6 @@ def test_delay_then_pass_through() -> None:
 
 
 def test_drop_response_commits_the_write() -> None:
-    pytest.importorskip("connector.enaio.emulator.dms.surface", reason="dms surface not there yet")
     from connector.enaio.client import EnaioClient
     from connector.enaio.interface import NewObject
     from tests.conftest import make_settings

@@ -25,7 +25,8 @@ from connector.errors import ValidationError
 from connector.xmlsafe import XmlSecurityError
 
 BERLIN = ZoneInfo("Europe/Berlin")
-REFERENCE = Path("/work/shared/reference/site/objdef.xml")
+# shared/ lies beside the repository (in development and in CI's clean clone)
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "site" / "objdef.xml"
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +35,9 @@ def od() -> ObjectDefinition:
 
 
 def test_shipped_copy_is_the_reference() -> None:
-    if REFERENCE.exists():
-        assert default_site_path().read_bytes() == REFERENCE.read_bytes()
+    if not REFERENCE.parent.parent.is_dir():
+        pytest.skip(f"no shared reference beside the repository ({REFERENCE.parent.parent})")
+    assert default_site_path().read_bytes() == REFERENCE.read_bytes()
 
 
 def test_types_and_hierarchy(od: ObjectDefinition) -> None:
