@@ -27,7 +27,7 @@ from connector.enaio.objdef import ObjdefLookupError, ObjectDefinition, ObjectTy
 from connector.enaio.query import Deleted, Query
 from connector.enaio.soap import codec
 from connector.enaio.soap.convert import to_history, to_object
-from connector.enaio.soap.transport import JobParamValue, SoapTransport, UploadPart
+from connector.enaio.soap.transport import RC_UNKNOWN_FIELD, JobParamValue, SoapTransport, UploadPart
 from connector.enaio.soap.wire import CheckedOut, JobResult
 from connector.errors import NotFoundError, ResponseFormatError, ValidationError
 from connector.timeutil import zone
@@ -61,6 +61,8 @@ class SoapClient:
         self.tz = zone(settings.timezone)
         self.transport = SoapTransport(settings, wsdl=wsdl)
         self._objdef: ObjectDefinition | None = None
+        self._refused: dict[str, set[str]] = {}
+        """System columns this server refused, per object type: learned once per run, never asked again."""
 
     def close(self) -> None:
         self.transport.close()
@@ -96,6 +98,10 @@ class SoapClient:
         self._objdef = load_objdef(result.binary("sRet"))
         return self._objdef
 
+    def use_object_definition(self, objdef: ObjectDefinition) -> None:
+        """The definition from ``objdef_file`` (set by ``EnaioClient``); jobs then never fetch one."""
+        self._objdef = objdef
+
     @property
     def objdef(self) -> ObjectDefinition:
         if self._objdef is None:
@@ -107,15 +113,35 @@ class SoapClient:
         return _named(lambda: self.objdef.type_by_id(result.integer("ObjectType")))
 
     def search(self, query: Query, *, on_skipped: OnSkipped | None = None) -> Iterator[EnaioObject]:
-        objdef = self.objdef
-        xml = _named(lambda: codec.build_query(query, objdef, self.tz))
+        xml = self._query_xml(query)  # unknown names fail here, before the first page
         return self._pages(query, xml, on_skipped)
+
+    def _query_xml(self, query: Query) -> bytes:
+        objdef = self.objdef
+        refused = frozenset(self._refused.get(query.type_name, ()))
+        return _named(lambda: codec.build_query(query, objdef, self.tz, refused=refused))
+
+    def _learn_refusal(self, exc: ValidationError, query: Query) -> bool:
+        """A server that does not know an optional system column (``-1031`` naming it) is asked again without
+        it, for the rest of the run: the owner, lock or recycle-bin state it carried becomes unknown, a
+        location column gives way to the record's generic helper. ``False``: not such a refusal."""
+        column = (exc.field or "").upper()
+        if exc.code != RC_UNKNOWN_FIELD or not column or not codec.optional_column(column):
+            return False
+        otype = _named(lambda: self.objdef.type_by_name(query.type_name))
+        refused = self._refused.setdefault(otype.internal, set())
+        if column in refused or column not in codec.system_columns(otype.kind, refused):
+            return False
+        refused.add(column)
+        log.info("the server refuses system column %s for %s; reading without it", column, otype.internal)
+        return True
 
     def _pages(self, query: Query, xml: bytes, on_skipped: OnSkipped | None) -> Iterator[EnaioObject]:
         """``Offset``/``PageSize`` paging. The server may answer fewer rows than ``PageSize`` asked for (a
         cap), so ``TotalHits`` decides the end when the server sends it; only without it does a short page
         end the search. An empty page always ends it; a page starting with the previous page's first object
-        is an error (the server does not advance ``Offset``)."""
+        is an error (the server does not advance ``Offset``). A refused optional system column is dropped
+        and the page asked again (``_learn_refusal``)."""
         page_size = max(1, query.page_size)
         limit = query.max_hits
         offset = 0
@@ -134,7 +160,13 @@ class SoapClient:
             }
             if query.deleted is Deleted.ONLY:
                 params["GarbageMode"] = 1
-            result = self._execute("dms.GetResultList", params, idempotent=True)
+            try:
+                result = self._execute("dms.GetResultList", params, idempotent=True)
+            except ValidationError as exc:
+                if not self._learn_refusal(exc, query):
+                    raise
+                xml = self._query_xml(query)
+                continue
             count = result.integer("Count")
             total = result.integer("TotalHits", -1)
             seen = 0
@@ -171,7 +203,7 @@ class SoapClient:
         """The recycle bin (``dms.GetDeletedObjects``): the whole system's, or what this user deleted."""
         params: dict[str, JobParamValue] = {"Flags": 0, "UserID": -1 if everyone else 0, "Encoding": "UTF-8"}
         if type_name is not None:
-            params["XML"] = _named(lambda: codec.build_query(Query(type_name), self.objdef, self.tz))
+            params["XML"] = self._query_xml(Query(type_name))
         result = self._execute("dms.GetDeletedObjects", params, idempotent=True)
         reader = codec.read_content(result.binary("XML"), operation="dms.GetDeletedObjects")
         return [to_object(wire, self.objdef, self.tz, operation="dms.GetDeletedObjects") for wire in reader]

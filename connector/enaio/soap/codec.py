@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import IO
@@ -25,6 +25,35 @@ from connector.enaio.query import Condition, Expr, Group, Op, Query, Sort
 from connector.enaio.soap.wire import CheckedOut, WireFile, WireHistoryEntry, WireObject
 from connector.errors import ResponseFormatError, ValidationError
 
+BASE_COLUMNS: tuple[str, ...] = (
+    "OBJECT_ID",
+    "OBJECT_CRID",
+    "OBJECT_CRDATE",
+    "OBJECT_MODIFYUSER",
+    "OBJECT_MODIFYTIME",
+)
+"""System fields every search needs: without them there is no object (their absence is an error)."""
+
+OPTIONAL_COLUMNS: tuple[str, ...] = ("OBJECT_USERGUID", "OBJECT_LOCKUSER", "OBJECT_DELETED")
+"""System fields read when the server delivers them; a server that refuses one is asked without it
+(owner ``""``, lock unknown, not deleted)."""
+
+LOCATION_COLUMNS: Mapping[ObjectKind, tuple[str, ...]] = {
+    ObjectKind.FOLDER: (),
+    ObjectKind.REGISTER: ("REG_STAID", "REG_PARID"),
+    ObjectKind.DOCUMENT: ("SDSTA_ID", "SDREG_ID"),
+}
+"""Where an object sits, per kind (enaio-serverapi.md §3.4): a register's folder and parent register are
+``REG_STAID``/``REG_PARID``; ``SDSTA_ID``/``SDREG_ID`` are a *document's* location record."""
+
+LOCATION_FALLBACK: Mapping[str, str] = {
+    "REG_STAID": "FOLDERID",
+    "REG_PARID": "PARENTREGID",
+    "SDSTA_ID": "FOLDERID",
+    "SDREG_ID": "REGISTERID",
+}
+"""The record's generic location helpers, asked for when a server refuses the kind's own column."""
+
 SYSTEM_COLUMNS: tuple[str, ...] = (
     "OBJECT_ID",
     "SDSTA_ID",
@@ -37,7 +66,26 @@ SYSTEM_COLUMNS: tuple[str, ...] = (
     "OBJECT_LOCKUSER",
     "OBJECT_DELETED",
 )
-"""System fields every search asks for: ids, parents, base params, lock and recycle-bin state."""
+"""A document's full set of system columns (what ``system_columns(DOCUMENT)`` gives a willing server)."""
+
+
+def system_columns(kind: ObjectKind, refused: Collection[str] = ()) -> tuple[str, ...]:
+    """The system columns a search of an object type of ``kind`` asks for, without those this server
+    refused earlier in the run; a refused location column is replaced by its generic helper."""
+    columns: list[str] = [*BASE_COLUMNS]
+    for name in LOCATION_COLUMNS[kind]:
+        if name not in refused:
+            columns.append(name)
+        elif (fallback := LOCATION_FALLBACK[name]) not in refused:
+            columns.append(fallback)
+    columns.extend(name for name in OPTIONAL_COLUMNS if name not in refused)
+    return tuple(dict.fromkeys(columns))
+
+
+def optional_column(name: str) -> bool:
+    """May the client carry on without this system column (``True``) or is the search pointless?"""
+    return name in OPTIONAL_COLUMNS or name in LOCATION_FALLBACK or name in LOCATION_FALLBACK.values()
+
 
 _EPOCH_FIELDS = frozenset({"OBJECT_MODIFYTIME", "OBJECT_TIME", "STAMM_TIME", "SDTIME"})
 
@@ -99,8 +147,16 @@ def field_value_text(fdef: FieldDef, value: FieldValue, tz: ZoneInfo, *, mask: b
 # --------------------------------------------------------------------------------------------- DMSQuery
 
 
-def build_query(query: Query, objdef: ObjectDefinition, tz: ZoneInfo, *, fileinfo: bool = True) -> bytes:
-    """A DMSQuery (LOL) for one object type: all index fields, the system columns, sorting, conditions."""
+def build_query(
+    query: Query,
+    objdef: ObjectDefinition,
+    tz: ZoneInfo,
+    *,
+    fileinfo: bool = True,
+    refused: Collection[str] = (),
+) -> bytes:
+    """A DMSQuery (LOL) for one object type: all index fields, the system columns of its kind (without the
+    ``refused`` ones), sorting, conditions."""
     otype = objdef.type_by_name(query.type_name)
     root = etree.Element("DMSQuery", requesttype="LOL", fileinfo="1" if fileinfo else "0")
     cabinet = objdef.cabinet(otype.cabinet)
@@ -114,7 +170,7 @@ def build_query(query: Query, objdef: ObjectDefinition, tz: ZoneInfo, *, fileinf
         (s.field.upper() if s.system else s.field, s.system): (pos, s)
         for pos, s in enumerate(order_by, start=1)
     }
-    for name in SYSTEM_COLUMNS:
+    for name in system_columns(otype.kind, refused):
         el = etree.SubElement(fields, "Field", internal_name=name, system="1")
         _sort_attrs(el, sorts.pop((name, True), None))
     for (name, system), entry in sorts.items():
@@ -396,10 +452,12 @@ def _lol_row(row: etree._Element, ctx: _Context) -> WireObject:
         raise ValueError(f"row {row.get('id')} has {len(values)} values for {len(ctx.columns)} columns")
     fields: dict[str, str] = {}
     system: dict[str, str] = {}
+    display: dict[str, str] = {}
     for (name, is_system), value_el in zip(ctx.columns, values, strict=True):
         text = _value_text(value_el, system=is_system)
         if is_system:
             system[name] = text
+            display[name] = value_el.text or ""
         elif text != "":
             fields[name] = text
     tables: dict[str, list[dict[str, str]]] = {}
@@ -415,6 +473,7 @@ def _lol_row(row: etree._Element, ctx: _Context) -> WireObject:
         maintype=ctx.maintype,
         fields=fields,
         system=system,
+        system_text=display,
         tables=tables,
         files=_files(row),
     )
@@ -423,10 +482,12 @@ def _lol_row(row: etree._Element, ctx: _Context) -> WireObject:
 def _hol_object(obj: etree._Element, ctx: _Context) -> WireObject:
     fields: dict[str, str] = {}
     system: dict[str, str] = {}
+    display: dict[str, str] = {}
     for f in obj.iterfind("Fields/Field"):
         name = f.get("internal_name") or f.get("name") or ""
         if f.get("system") == "1":
             system[name] = _value_text(f, system=True)
+            display[name] = f.text or ""
         elif f.text:
             fields[name] = f.text
     tables: dict[str, list[dict[str, str]]] = {}
@@ -443,6 +504,7 @@ def _hol_object(obj: etree._Element, ctx: _Context) -> WireObject:
         maintype=ctx.maintype,
         fields=fields,
         system=system,
+        system_text=display,
         tables=tables,
         files=_files(obj),
     )

@@ -1,26 +1,24 @@
-"""SOAP wire models -> the shared :class:`EnaioObject` (typed values via the objdef field codecs)."""
+"""SOAP wire models -> the shared :class:`EnaioObject`: index values typed by the one field-typing rule
+(``connector.enaio.fieldtyping``), locations read per object kind, system values in every plausible form."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from connector import timeutil
-from connector.enaio.interface import (
-    HistoryEntry,
-    OnSkipped,
-    SkipKind,
-    SkippedField,
-    skip_field,
-    value_problem,
-)
+from connector.enaio.fieldtyping import FieldTyper
+from connector.enaio.interface import HistoryEntry, OnSkipped
 from connector.enaio.model import EnaioObject, FieldValue, FileInfo, ObjectKind
-from connector.enaio.objdef import FieldValueError, ObjdefLookupError, ObjectDefinition
+from connector.enaio.objdef import FieldDef, ObjdefLookupError, ObjectDefinition, TableColumn
 from connector.enaio.soap.wire import WireHistoryEntry, WireObject
 from connector.errors import ResponseFormatError, ValidationError
 
 _UNLOCKED = {"", "0", "UNLOCKED"}
-_UNKNOWN = "not in the object definition"
+_GUID = re.compile(r"^\{?[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}\}?$")
 
 
 def moment(text: str, tz: ZoneInfo, *, what: str) -> datetime:
@@ -35,10 +33,84 @@ def moment(text: str, tz: ZoneInfo, *, what: str) -> datetime:
 
 
 def _id(text: str | None) -> int | None:
+    """A location id; ``""``, ``0`` and ``-1`` mean none."""
     if text is None or not text.strip():
         return None
     number = int(text)
-    return number or None
+    return number if number > 0 else None
+
+
+def _first(system: Mapping[str, str], names: tuple[str, ...]) -> tuple[bool, int | None]:
+    """(was any of ``names`` delivered, the first id among them that is set)."""
+    delivered = False
+    for name in names:
+        if name in system:
+            delivered = True
+            found = _id(system[name])
+            if found is not None:
+                return True, found
+    return delivered, None
+
+
+def location(wire: WireObject, kind: ObjectKind) -> tuple[int | None, int | None]:
+    """(folder id, direct parent register id) of an object, read by its kind (enaio-serverapi.md §3.4):
+    documents from their location record ``SDSTA_ID``/``SDREG_ID``, registers from ``REG_STAID``/
+    ``REG_PARID``; the generic helpers ``FOLDERID``/``REGISTERID``/``PARENTREGID`` when those are missing.
+    A register never takes ``SDSTA_ID``/``SDREG_ID`` (a document's columns), and its ``REGISTERID`` counts as
+    the parent only when it is not the register's own id (the record does not say which one it is).
+    A register or document without any folder column is a ``ResponseFormatError``: without its folder the
+    object would silently lose its place (a case without its client)."""
+    if kind is ObjectKind.FOLDER:
+        return None, None
+    system = wire.system
+    try:
+        if kind is ObjectKind.REGISTER:
+            has_folder, folder_id = _first(system, ("REG_STAID", "FOLDERID"))
+            _, register_id = _first(system, ("REG_PARID", "PARENTREGID"))
+            if register_id is None and "REG_PARID" not in system and "PARENTREGID" not in system:
+                _, generic = _first(system, ("REGISTERID",))
+                register_id = generic if generic != wire.id else None
+        else:
+            has_folder, folder_id = _first(system, ("SDSTA_ID", "FOLDERID"))
+            _, register_id = _first(system, ("SDREG_ID", "REGISTERID"))
+    except ValueError as exc:
+        raise ResponseFormatError(f"object {wire.id}: unreadable location ids") from exc
+    if not has_folder or folder_id is None:
+        columns = "REG_STAID/FOLDERID" if kind is ObjectKind.REGISTER else "SDSTA_ID/FOLDERID"
+        raise ResponseFormatError(
+            f"object {wire.id} ({kind.value.lower()}): the server sent no folder ({columns})"
+        )
+    if register_id == folder_id:
+        register_id = None
+    return folder_id, register_id
+
+
+def _is_guid(text: str) -> bool:
+    return bool(_GUID.match(text.strip()))
+
+
+def owner(wire: WireObject) -> str:
+    """``OBJECT_USERGUID`` is the owner's GUID in the record; servers show the owner's name as its text.
+    A name (display text, else the raw value) is the owner; a bare GUID or no column is ``""`` (unknown)."""
+    for text in (wire.system_text.get("OBJECT_USERGUID", ""), wire.system.get("OBJECT_USERGUID", "")):
+        if text.strip() and not _is_guid(text):
+            return text.strip()
+    return ""
+
+
+def lock(wire: WireObject) -> tuple[bool, str | None]:
+    """(lock known, holder) from ``OBJECT_LOCKUSER`` (value ``0``, text ``UNLOCKED`` when free). The raw value
+    may be the holder's login or a numeric user id; the display text names the holder. No column: unknown."""
+    if "OBJECT_LOCKUSER" not in wire.system:
+        return False, None
+    raw = wire.system["OBJECT_LOCKUSER"].strip()
+    text = wire.system_text.get("OBJECT_LOCKUSER", raw).strip()
+    if raw.upper() in _UNLOCKED and text.upper() in _UNLOCKED:
+        return True, None
+    for candidate in (text, raw):
+        if candidate and candidate.upper() not in _UNLOCKED and not candidate.lstrip("-").isdigit():
+            return True, candidate
+    return True, text or raw
 
 
 def to_object(
@@ -49,68 +121,23 @@ def to_object(
     *,
     operation: str = "dms.GetResultList",
 ) -> EnaioObject:
-    """Map one wire object. A field the definition does not know is left out (drift); a value that does not
-    fit its field is left out and reported to ``on_skipped`` (without it: ``ValidationError``)."""
+    """Map one wire object by the shared field-typing rule (``connector.enaio.fieldtyping``): a field the
+    definition does not know is left out (drift); a value that does not fit its field is left out and reported
+    to ``on_skipped`` (without it: ``ValidationError``)."""
     try:
         otype = objdef.type_by_id(wire.type_id)
     except ObjdefLookupError as exc:
         raise ValidationError(f"object {wire.id}: unknown object type {wire.type_id}") from exc
 
-    def skip(name: str, kind: SkipKind, phrase: str) -> None:
-        skip_field(SkippedField(wire.id, otype.internal, name, kind, phrase), on_skipped, operation=operation)
+    def coerce(spec: FieldDef | TableColumn, raw: Any) -> FieldValue | None:
+        return spec.from_wire_text(str(raw), tz=tz)
 
-    fields: dict[str, FieldValue] = {}
-    tables: dict[str, list[dict[str, FieldValue]]] = {}
-    for name, text in wire.fields.items():
-        fdef = otype.fields_by_name.get(name)
-        if fdef is None:
-            skip(name, "unknown_field", _UNKNOWN)
-            continue
-        if fdef.is_table:
-            skip(name, "invalid_value", value_problem(fdef))
-            continue
-        try:
-            value = fdef.from_wire_text(text, tz=tz)
-        except FieldValueError:
-            skip(name, "invalid_value", value_problem(fdef))
-            continue
-        if value is not None:
-            fields[name] = value
-    for name, rows in wire.tables.items():
-        fdef = otype.fields_by_name.get(name)
-        if fdef is None:
-            skip(name, "unknown_field", _UNKNOWN)
-            continue
-        if not fdef.is_table:
-            skip(name, "invalid_value", value_problem(fdef))
-            continue
-        typed_rows = []
-        for row in rows:
-            typed: dict[str, FieldValue] = {}
-            for column_name, text in row.items():
-                column = fdef.columns_by_name.get(column_name)
-                if column is None:
-                    skip(f"{name}.{column_name}", "unknown_field", _UNKNOWN)
-                    continue
-                try:
-                    cell = column.from_wire_text(text, tz=tz)
-                except FieldValueError:
-                    skip(column.qualified_name, "invalid_value", value_problem(column))
-                    continue
-                if cell is not None:
-                    typed[column_name] = cell
-            typed_rows.append(typed)
-        tables[name] = typed_rows
-    system = wire.system
-    try:
-        folder_id = _id(system.get("SDSTA_ID"))
-        register_id = _id(system.get("SDREG_ID"))
-    except ValueError as exc:
-        raise ResponseFormatError(f"object {wire.id}: unreadable parent ids") from exc
+    typer = FieldTyper(otype, wire.id, coerce, on_skipped, operation)
+    values = typer.type_all(wire.fields.items(), wire.tables.items())
     kind = otype.kind
-    if kind is ObjectKind.FOLDER:
-        folder_id = register_id = None
-    lock = system.get("OBJECT_LOCKUSER", "")
+    folder_id, register_id = location(wire, kind)
+    system = wire.system
+    lock_known, locked_by = lock(wire)
     return EnaioObject(
         id=wire.id,
         type_id=otype.type_id,
@@ -118,14 +145,15 @@ def to_object(
         kind=kind,
         parent_id=register_id or folder_id,
         folder_id=folder_id,
-        fields=fields,
-        tables=tables,
+        fields=values.fields,
+        tables=values.tables,
         created=moment(system.get("OBJECT_CRDATE", ""), tz, what="OBJECT_CRDATE"),
         creator=system.get("OBJECT_CRID", ""),
         modified=moment(system.get("OBJECT_MODIFYTIME", ""), tz, what="OBJECT_MODIFYTIME"),
         modifier=system.get("OBJECT_MODIFYUSER", ""),
-        owner=system.get("OBJECT_USERGUID", ""),
-        locked_by=None if lock.strip().upper() in _UNLOCKED else lock,
+        owner=owner(wire),
+        locked_by=locked_by,
+        lock_known=lock_known,
         deleted=system.get("OBJECT_DELETED", "0").strip() == "1",
         files=tuple(
             FileInfo(index=f.index, name=f.name, mime_type=f.mime_type, size=f.size) for f in wire.files

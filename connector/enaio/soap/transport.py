@@ -6,6 +6,7 @@ becomes a typed result or a typed error (:meth:`SoapTransport.execute` -> :func:
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -52,6 +53,8 @@ UploadPart = tuple[str, str, bytes]
 """(file name, MIME type, content)"""
 
 T = TypeVar("T")
+
+RC_UNKNOWN_FIELD = -1031
 
 # enaio return codes -> error class (docs/errors.md); the rest are PermanentError
 _LOCKED = {-1038}
@@ -250,17 +253,26 @@ def fault_error(
 ) -> EnaioError:
     """A SOAP fault as a typed error; fault codes are compared by local name (prefixes vary)."""
     error_code: int | None = None
+    detail_text = ""
     if detail is not None:
         found = detail.find(f".//{{{TYPES_NS}}}errorCode")
         if found is not None and (found.text or "").lstrip("-").isdigit():
             error_code = int(found.text or "0")
-    text = message or "SOAP fault"
+        detail_text = " / ".join(
+            (el.text or "").strip()
+            for el in detail.iter(f"{{{TYPES_NS}}}errorMessage")
+            if (el.text or "").strip()
+        )
+    text = message or detail_text or "SOAP fault"
     if any(marker in text.lower() for marker in _AUTH_FAULTS):
-        return AuthenticationError(text, operation=name, url=url, code=error_code)
+        return AuthenticationError(without_values(text), operation=name, url=url, code=error_code)
     local = (code or "").rpartition(":")[2]
+    named = _NAMED_FIELD.search(text)
+    field = named.group(1) if named else None
     if error_code is not None:
-        return error_for_code(name, error_code, text, url=url)
-    return PermanentError(f"{text} (fault {local or '?'})", operation=name, url=url)
+        message = f"{name} refused (return code {error_code}): {without_values(text, field)}"
+        return error_for_code(name, error_code, message, field=field, url=url)
+    return PermanentError(f"{without_values(text, field)} (fault {local or '?'})", operation=name, url=url)
 
 
 def error_for_code(
@@ -282,7 +294,7 @@ def error_for_code(
     if code in _DENIED:
         return PermissionDeniedError(message, **kwargs)
     if code in _INVALID:
-        return ValidationError(without_values(message, field), field=field, **kwargs)
+        return ValidationError(without_values(message), field=field, **kwargs)
     return PermanentError(message, **kwargs)
 
 
@@ -323,8 +335,47 @@ def unwrap(name: str, raw: Any, *, url: str | None = None) -> JobResult:
         name=str(job.get("name") or name), return_code=return_code, params=params, files=files, errors=errors
     )
     if return_code != 0:
-        first = errors[0] if errors else JobError(code=return_code, message=f"{name} failed")
-        message = first.message or f"{name} returned {return_code}"
-        holder = result.text("Info") or None
-        raise error_for_code(name, return_code, message, field=first.field, holder=holder, url=url)
+        raise refused(name, result, url=url)
     return result
+
+
+_ERROR_TEXT_PARAMS = ("errormessage", "errortext", "error", "errors", "description", "message")
+"""Output parameters a server may carry a refused job's text in (compared case-insensitively): the WSDL's
+``Fault`` names ``errorMessage``; ``krn.SessionLogin`` answers its error text as ``Description``."""
+
+_NAMED_FIELD = re.compile(r">([^<>\s]+)<")
+"""enaio names the field it refuses as ``>NAME<`` (``The DMS field >NAME< could not be found``)."""
+
+
+def error_text(result: JobResult) -> tuple[str, str | None]:
+    """(the server's own text of a refused job, the field it names) from whichever place the server used: the
+    error list in ``property`` entries ``error.N.*``, or an error-text output parameter."""
+    texts = [e.message for e in result.errors if e.message]
+    field = next((e.field for e in result.errors if e.field), None)
+    if not texts:
+        by_name = {key.lower(): value for key, value in result.params.items()}
+        for key in _ERROR_TEXT_PARAMS:
+            value = by_name.get(key)
+            if isinstance(value, bytes):
+                value = value.decode("utf-8", errors="replace")
+            if isinstance(value, str) and value.strip():
+                texts.append(value.strip())
+                break
+    text = " / ".join(texts)
+    if field is None:
+        named = _NAMED_FIELD.search(text)
+        field = named.group(1) if named else None
+    return text, field
+
+
+def refused(name: str, result: JobResult, *, url: str | None = None) -> EnaioError:
+    """A job answered with a return code other than 0, as a typed error carrying the server's text without
+    the values it quotes (``without_values``) and the field it names."""
+    code = result.return_code
+    text, field = error_text(result)
+    if text:
+        message = f"{name} refused (return code {code}): {without_values(text, field)}"
+    else:
+        message = f"{name} refused (return code {code}); the server sent no error text"
+    holder = result.text("Info") or None
+    return error_for_code(name, code, message, field=field, holder=holder, url=url)

@@ -82,6 +82,8 @@ class WireObject(_Wire):
     """Index fields by internal name (empty values left out)."""
     system: dict[str, str] = Field(default_factory=dict)
     """System fields by server-api name: the raw ``value`` attribute when present, else the text."""
+    system_text: dict[str, str] = Field(default_factory=dict)
+    """The display text of each system field (a name where ``value`` holds a number or GUID)."""
     tables: dict[str, list[dict[str, str]]] = Field(default_factory=dict)
     files: tuple[WireFile, ...] = ()
 

@@ -272,8 +272,9 @@ def _param_value(xsi_type: str, p: etree._Element) -> str | int | bool | float |
 # ------------------------------------------------------------------------------------------ responses
 
 
-def render_response(job_name: str, answer: JobAnswer) -> tuple[bytes, str]:
-    """The ``outParameter`` envelope; binaries go as MTOM parts when there are any."""
+def render_response(job_name: str, answer: JobAnswer, *, encoding: str = "UTF-8") -> tuple[bytes, str]:
+    """The ``outParameter`` envelope in ``encoding`` (UTF-8 or UTF-16); binaries go as MTOM parts when there
+    are any."""
     nsmap = {"soap": SOAP_ENV, "ns2": TYPES, "xsi": XSI, "xop": XOP}
     envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap=nsmap)
     body = etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body")
@@ -309,18 +310,18 @@ def render_response(job_name: str, answer: JobAnswer) -> tuple[bytes, str]:
     for number, error in enumerate(answer.errors, start=1):
         for key, value in error.items():
             etree.SubElement(out, _t("property"), key=f"error.{number}.{key}").text = value
-    xml = etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+    xml = etree.tostring(envelope, xml_declaration=True, encoding=encoding)
     if not parts:
-        return xml, "text/xml; charset=UTF-8"
-    return _multipart(xml, parts)
+        return xml, f"text/xml; charset={encoding}"
+    return _multipart(xml, parts, encoding)
 
 
-def _multipart(xml: bytes, parts: list[tuple[str, bytes]]) -> tuple[bytes, str]:
+def _multipart(xml: bytes, parts: list[tuple[str, bytes]], encoding: str = "UTF-8") -> tuple[bytes, str]:
     boundary = "uuid:" + secrets.token_hex(16)
     root_id = f"root.message@{CID_DOMAIN}"
     chunks = [
         f"--{boundary}\r\n"
-        'Content-Type: application/xop+xml; charset=UTF-8; type="text/xml"\r\n'
+        f'Content-Type: application/xop+xml; charset={encoding}; type="text/xml"\r\n'
         "Content-Transfer-Encoding: binary\r\n"
         f"Content-ID: <{root_id}>\r\n\r\n".encode("ascii"),
         xml,
@@ -341,7 +342,7 @@ def _multipart(xml: bytes, parts: list[tuple[str, bytes]]) -> tuple[bytes, str]:
     return b"".join(chunks), content_type
 
 
-def render_fault(fault: SoapFault) -> bytes:
+def render_fault(fault: SoapFault, *, encoding: str = "UTF-8") -> bytes:
     nsmap = {"soap": SOAP_ENV, "ns2": TYPES}
     envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap=nsmap)
     body = etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body")
@@ -354,4 +355,4 @@ def render_fault(fault: SoapFault) -> bytes:
         etree.SubElement(f, _t("errorCode")).text = str(fault.error_code)
     etree.SubElement(f, _t("errorMessage")).text = fault.message
     etree.SubElement(f, _t("errorStack"))
-    return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+    return etree.tostring(envelope, xml_declaration=True, encoding=encoding)

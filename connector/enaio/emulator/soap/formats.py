@@ -3,7 +3,9 @@ requests, store objects -> DMSContent (LOL / HOL), history -> DMSHistory."""
 
 from __future__ import annotations
 
+import hashlib
 import re
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,6 +38,11 @@ SYSTEM_DATATYPES = {
     "OBJECT_ID": "INTEGER",
     "SDSTA_ID": "INTEGER",
     "SDREG_ID": "INTEGER",
+    "REG_STAID": "INTEGER",
+    "REG_PARID": "INTEGER",
+    "FOLDERID": "INTEGER",
+    "REGISTERID": "INTEGER",
+    "PARENTREGID": "INTEGER",
     "OBJECT_CRID": "TEXT",
     "OBJECT_CRDATE": "DATETIME",
     "OBJECT_MODIFYUSER": "TEXT",
@@ -62,9 +69,49 @@ SYSTEM_IDS = {
     "OBJECT_MODIFYUSER": 1119,
     "OBJECT_USERGUID": 1125,
     "OBJECT_DELETED": 1126,
+    "REG_STAID": 1121,
+    "REG_PARID": 1122,
     "SDSTA_ID": 1130,
     "SDREG_ID": 1131,
+    "FOLDERID": 1181,
+    "REGISTERID": 1183,
+    "PARENTREGID": 1185,
 }
+
+_COMMON_SYSTEM = frozenset(
+    {
+        "OBJECT_ID",
+        "OBJECT_CRID",
+        "OBJECT_CRDATE",
+        "OBJECT_MODIFYUSER",
+        "OBJECT_MODIFYTIME",
+        "OBJECT_TIME",
+        "OBJECT_USERGUID",
+        "OBJECT_DELETED",
+        "OBJECT_MAIN",
+        "OBJECT_CO",
+        "FOLDERID",
+        "REGISTERID",
+    }
+)
+DOCUMENTED_SYSTEM: dict[ObjectKind, frozenset[str]] = {
+    ObjectKind.FOLDER: _COMMON_SYSTEM,
+    ObjectKind.REGISTER: _COMMON_SYSTEM | {"REG_STAID", "REG_PARID", "PARENTREGID"},
+    ObjectKind.DOCUMENT: _COMMON_SYSTEM | {"SDSTA_ID", "SDREG_ID", "OBJECT_LOCKUSER", "OBJECT_COUNT"},
+}
+"""The documented personality's system fields per object kind (enaio-serverapi.md §3.4): the location
+record ``SDSTA_ID``/``SDREG_ID`` and the checkout user only on documents (only documents are checked out),
+``REG_STAID``/``REG_PARID`` only on registers; the generic ``FOLDERID``/``REGISTERID`` on every object."""
+
+
+def system_available(name: str, kind: ObjectKind, *, documented: bool) -> bool:
+    if name not in SYSTEM_DATATYPES:
+        return False
+    return not documented or name in DOCUMENTED_SYSTEM[kind]
+
+
+def unknown_system_field(name: str) -> XmlJobError:
+    return XmlJobError(-1031, f"The DMS field >{name}< could not be found", field=name)
 
 
 class XmlJobError(Exception):
@@ -314,14 +361,33 @@ def _display(moment: datetime, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%d.%m.%Y %H:%M:%S")
 
 
-def system_values(obj: EnaioObject, name: str, tz: ZoneInfo) -> tuple[str, str | None]:
+def _user_number(login: str) -> str:
+    """The documented personality's numeric user id for a login (stable, never 0)."""
+    return str(zlib.crc32(login.encode("utf-8")) % 9000 + 1000)
+
+
+def _user_guid(login: str) -> str:
+    return hashlib.md5(login.encode("utf-8"), usedforsecurity=False).hexdigest().upper()
+
+
+def system_values(
+    obj: EnaioObject, name: str, tz: ZoneInfo, *, documented: bool = False
+) -> tuple[str, str | None]:
     """(display text, raw ``value`` attribute) of a system field."""
     register = obj.parent_id if obj.parent_id is not None and obj.parent_id != obj.folder_id else 0
     epoch_mod = str(int(obj.modified.timestamp()))
+    folder = str(obj.folder_id or 0)
+    if documented:
+        return _documented_value(obj, name, tz, register, epoch_mod)
     table: dict[str, tuple[str, str | None]] = {
         "OBJECT_ID": (str(obj.id), str(obj.id)),
-        "SDSTA_ID": (str(obj.folder_id or 0), str(obj.folder_id or 0)),
+        "SDSTA_ID": (folder, folder),
         "SDREG_ID": (str(register), str(register)),
+        "REG_STAID": (folder, folder),
+        "REG_PARID": (str(register), str(register)),
+        "FOLDERID": (folder, folder),
+        "REGISTERID": (str(register), str(register)),
+        "PARENTREGID": (str(register), str(register)),
         "OBJECT_CRID": (obj.creator, None),
         "OBJECT_CRDATE": (_display(obj.created, tz), str(int(obj.created.timestamp()))),
         "OBJECT_MODIFYUSER": (obj.modifier, None),
@@ -335,21 +401,52 @@ def system_values(obj: EnaioObject, name: str, tz: ZoneInfo) -> tuple[str, str |
         "OBJECT_CO": (str(obj.type_id & 0xFFFF), str(obj.type_id & 0xFFFF)),
     }
     if name not in table:
-        raise XmlJobError(-1031, f"The DMS field >{name}< could not be found", field=name)
+        raise unknown_system_field(name)
     return table[name]
+
+
+def _documented_value(
+    obj: EnaioObject, name: str, tz: ZoneInfo, register: int, epoch_mod: str
+) -> tuple[str, str | None]:
+    """The documented personality: only the kind's fields; where the record is silent, the other choice
+    (no parent register = empty, a register's ``REGISTERID`` = itself, a folder's ``FOLDERID`` = itself,
+    the creation date without a UNIX value, the owner's GUID and the lock holder's numeric id as raw values
+    with the name as display text)."""
+    if not system_available(name, obj.kind, documented=True):
+        raise unknown_system_field(name)
+    none = ("", None)
+    parent_register = (str(register), str(register)) if register else none
+    folder = (str(obj.folder_id), str(obj.folder_id)) if obj.folder_id else none
+    match name:
+        case "SDSTA_ID" | "REG_STAID":
+            return folder
+        case "SDREG_ID" | "REG_PARID" | "PARENTREGID":
+            return parent_register
+        case "FOLDERID":
+            return (str(obj.id), str(obj.id)) if obj.kind is ObjectKind.FOLDER else folder
+        case "REGISTERID":
+            return (str(obj.id), str(obj.id)) if obj.kind is ObjectKind.REGISTER else parent_register
+        case "OBJECT_CRDATE":
+            return _display(obj.created, tz), None
+        case "OBJECT_USERGUID":
+            return obj.owner, _user_guid(obj.owner)
+        case "OBJECT_LOCKUSER":
+            return (obj.locked_by, _user_number(obj.locked_by)) if obj.locked_by else ("UNLOCKED", "0")
+    return system_values(obj, name, tz)
 
 
 def _field_text(fdef: FieldDef, value: FieldValue | None, tz: ZoneInfo) -> str:
     return "" if value is None else fdef.to_wire_text(value, tz=tz)
 
 
-def _columns(pq: ParsedQuery) -> tuple[list[tuple[str, bool]], list[FieldDef]]:
-    """(scalar columns in order, table fields) of the answer."""
+def _columns(pq: ParsedQuery, *, documented: bool) -> tuple[list[tuple[str, bool]], list[FieldDef]]:
+    """(scalar columns in order, table fields) of the answer; a system field the server does not have for
+    this kind of object is refused (-1031)."""
     otype = pq.otype
     system = [(name, True) for name, is_system in pq.listed if is_system]
     for name, _ in system:
-        if name not in SYSTEM_DATATYPES:
-            raise XmlJobError(-1031, f"The DMS field >{name}< could not be found", field=name)
+        if not system_available(name, otype.kind, documented=documented):
+            raise unknown_system_field(name)
     if pq.field_schema == "ALL":
         scalar = [(f.internal, False) for f in otype.fields if not f.is_table]
         tables = [f for f in otype.fields if f.is_table]
@@ -418,9 +515,10 @@ def render_lol(
     tz: ZoneInfo,
     *,
     encoding: str = "UTF-8",
+    documented: bool = False,
 ) -> bytes:
     root, ot = _content_root(objdef, pq.otype, "LOL", user, tz)
-    columns, tables = _columns(pq)
+    columns, tables = _columns(pq, documented=documented)
     rowset = etree.SubElement(ot, "Rowset")
     cols = etree.SubElement(rowset, "Columns")
     for name, system in columns:
@@ -453,7 +551,7 @@ def render_lol(
         for name, system in columns:
             value_el = etree.SubElement(row, "Value")
             if system:
-                text, raw = system_values(obj, name, tz)
+                text, raw = system_values(obj, name, tz, documented=documented)
                 value_el.text = text
                 if raw is not None:
                     value_el.set("value", raw)
@@ -477,15 +575,18 @@ def render_hol(
     fileinfo: bool = True,
     baseparams: bool = True,
     encoding: str = "UTF-8",
+    documented: bool = False,
 ) -> bytes:
-    """HOL with one ``Archive/ObjectType/ObjectList`` per group (type)."""
+    """HOL with one ``Archive/ObjectType/ObjectList`` per group (type); ``system_names`` the kind does not
+    have in the documented personality are left out (the server decides what a detail answer holds)."""
     root = etree.Element(
         "DMSContent", format="HOL", version="10.10", timestamp=timeutil.now(tz).strftime("%Y-%m-%dT%H:%M:%S")
     )
     root.set("user", user)
     root.set("station", "EMULATOR")
     for otype, objects in groups:
-        _hol_type(root, objdef, otype, objects, tz, system_names, fileinfo, baseparams)
+        names = [n for n in system_names if system_available(n, otype.kind, documented=documented)]
+        _hol_type(root, objdef, otype, objects, tz, names, fileinfo, baseparams, documented)
     return etree.tostring(root, xml_declaration=True, encoding=encoding)
 
 
@@ -498,6 +599,7 @@ def _hol_type(
     system_names: Sequence[str],
     fileinfo: bool,
     baseparams: bool,
+    documented: bool,
 ) -> None:
     ot = _object_type_el(root, objdef, otype)
     object_list = etree.SubElement(ot, "ObjectList")
@@ -505,7 +607,7 @@ def _hol_type(
         obj_el = etree.SubElement(object_list, "Object", id=str(obj.id))
         fields = etree.SubElement(obj_el, "Fields")
         for name in system_names:
-            text, raw = system_values(obj, name, tz)
+            text, raw = system_values(obj, name, tz, documented=documented)
             f = etree.SubElement(
                 fields, "Field", name=name, internal_name=name, system="1", datatype=SYSTEM_DATATYPES[name]
             )

@@ -18,7 +18,6 @@ from lxml import etree
 from connector import xmlsafe
 from connector.enaio.emulator.soap.envelope import ExecuteRequest, JobAnswer, Output, Param
 from connector.enaio.emulator.soap.formats import (
-    SYSTEM_DATATYPES,
     DataObject,
     XmlJobError,
     parse_data,
@@ -26,6 +25,7 @@ from connector.enaio.emulator.soap.formats import (
     render_history,
     render_hol,
     render_lol,
+    system_available,
 )
 from connector.enaio.emulator.state import EmulatorState
 from connector.enaio.emulator.store import (
@@ -65,6 +65,8 @@ DEFAULT_SYSTEM_FIELDS = (
     "OBJECT_ID",
     "SDSTA_ID",
     "SDREG_ID",
+    "REG_STAID",
+    "REG_PARID",
     "OBJECT_CRID",
     "OBJECT_CRDATE",
     "OBJECT_MODIFYUSER",
@@ -75,6 +77,10 @@ DEFAULT_SYSTEM_FIELDS = (
 )
 
 FLAG_UTF8 = 4096
+
+DOCUMENTED_PAGE_CAP = 100
+"""The documented personality answers at most this many rows per ``dms.GetResultList`` call, whatever
+``PageSize`` asks for (``-1`` included); ``TotalHits`` stays the whole count. The record gives no limit."""
 
 
 class JobFailure(Exception):
@@ -137,7 +143,12 @@ def options(request: ExecuteRequest) -> dict[str, bool]:
     return out
 
 
-def _encoding(request: ExecuteRequest, flags: int = 0) -> str:
+def _encoding(state: EmulatorState, request: ExecuteRequest, flags: int = 0) -> str:
+    """DMSContent's encoding: UTF-16 unless asked for UTF-8 (``Encoding`` or flag 4096); the documented
+    personality answers UTF-16 whatever the client asks (the record names UTF-16 as the default and does not
+    say that every job honours the switch)."""
+    if state.documented:
+        return "UTF-16"
     if flags & FLAG_UTF8:
         return "UTF-8"
     value = str_param(request, "Encoding", "UTF-16").upper().replace("_", "-")
@@ -189,26 +200,32 @@ def get_result_list(state: EmulatorState, user: str, request: ExecuteRequest) ->
     query = pq.query
     if max_hits > 0:
         query = dataclasses.replace(query, max_hits=max_hits)
-    page = state.store.search(query, offset=offset, limit=None if page_size < 0 else page_size)
+    limit = None if page_size < 0 else page_size
+    if state.documented:
+        limit = DOCUMENTED_PAGE_CAP if limit is None else min(limit, DOCUMENTED_PAGE_CAP)
+    page = state.store.search(query, offset=offset, limit=limit)
     request_type = (pq.attributes.get("requesttype") or str_param(request, "RequestType", "LOL")).upper()
-    encoding = _encoding(request)
+    encoding = _encoding(state, request)
     fileinfo = pq.fileinfo or int_param(request, "FileInfo", 0) == 1
     if request_type == "HOL":
-        system = [name for name, is_system in pq.listed if is_system] or list(DEFAULT_SYSTEM_FIELDS)
-        _check_system(system)
+        listed = [name for name, is_system in pq.listed if is_system]
+        _check_system(listed, pq.otype.kind, documented=state.documented)
         content = render_hol(
             state.objdef,
             [(pq.otype, page.objects)],
             user,
             state.tz,
-            system_names=system,
+            system_names=listed or list(DEFAULT_SYSTEM_FIELDS),
             fileinfo=fileinfo,
             baseparams=pq.baseparams,
             encoding=encoding,
+            documented=state.documented,
         )
     else:
         pq.fileinfo = fileinfo
-        content = render_lol(state.objdef, pq, page.objects, user, state.tz, encoding=encoding)
+        content = render_lol(
+            state.objdef, pq, page.objects, user, state.tz, encoding=encoding, documented=state.documented
+        )
     total = page.total if max_hits != 0 else -1
     answer = JobAnswer(outputs=[Output("Count", "INT", len(page.objects)), Output("TotalHits", "INT", total)])
     if flags & 16:
@@ -218,9 +235,9 @@ def get_result_list(state: EmulatorState, user: str, request: ExecuteRequest) ->
     return answer
 
 
-def _check_system(names: list[str]) -> None:
+def _check_system(names: list[str], kind: ObjectKind, *, documented: bool) -> None:
     for name in names:
-        if name not in SYSTEM_DATATYPES:
+        if not system_available(name, kind, documented=documented):
             raise JobFailure(RC_UNKNOWN_FIELD, f"The DMS field >{name}< could not be found", field=name)
 
 
@@ -233,7 +250,8 @@ def get_object_details(state: EmulatorState, user: str, request: ExecuteRequest)
         user,
         state.tz,
         system_names=DEFAULT_SYSTEM_FIELDS,
-        encoding=_encoding(request, int_param(request, "Flags", 0)),
+        encoding=_encoding(state, request, int_param(request, "Flags", 0)),
+        documented=state.documented,
     )
     return JobAnswer(outputs=[Output("XML", "BASE64", content), Output("Count", "INT", 1)])
 
@@ -379,7 +397,13 @@ def get_deleted_objects(state: EmulatorState, user: str, request: ExecuteRequest
             groups.append((state.objdef.type_by_name(query.type_name), objects))
             total += len(objects)
     content = render_hol(
-        state.objdef, groups, user, state.tz, system_names=DEFAULT_SYSTEM_FIELDS, encoding=_encoding(request)
+        state.objdef,
+        groups,
+        user,
+        state.tz,
+        system_names=DEFAULT_SYSTEM_FIELDS,
+        encoding=_encoding(state, request),
+        documented=state.documented,
     )
     return JobAnswer(
         outputs=[
@@ -449,20 +473,25 @@ def run_job(state: EmulatorState, user: str, request: ExecuteRequest) -> JobAnsw
     """Dispatch on the job name (namespace prefix case-insensitive) and turn failures into return codes."""
     prefix, _, rest = request.job.partition(".")
     job = JOBS.get(f"{prefix.lower()}.{rest.lower()}")
+    documented = state.documented
     if job is None:
-        return _failed(request.job, RC_UNKNOWN_JOB, f"job {request.job} is not known to the server")
+        message = f"job {request.job} is not known to the server"
+        return _failed(request.job, RC_UNKNOWN_JOB, message, documented=documented)
     try:
         return job(state, user, request)
     except JobFailure as exc:
-        return _failed(request.job, exc.code, exc.message, field=exc.field, info=exc.info)
+        return _failed(
+            request.job, exc.code, exc.message, field=exc.field, info=exc.info, documented=documented
+        )
     except XmlJobError as exc:
-        return _failed(request.job, exc.code, exc.message, field=exc.field)
+        return _failed(request.job, exc.code, exc.message, field=exc.field, documented=documented)
     except StoreError as exc:
         code, info = _store_code(exc)
-        return _failed(request.job, code, exc.message, field=getattr(exc, "field", None), info=info)
+        field = getattr(exc, "field", None)
+        return _failed(request.job, code, exc.message, field=field, info=info, documented=documented)
     except ObjdefLookupError as exc:
         code = RC_UNKNOWN_FIELD if "field" in exc.kind else RC_UNKNOWN_TYPE
-        return _failed(request.job, code, exc.message, field=str(exc.name))
+        return _failed(request.job, code, exc.message, field=str(exc.name), documented=documented)
 
 
 def _store_code(exc: StoreError) -> tuple[int, str | None]:
@@ -484,12 +513,31 @@ def _store_code(exc: StoreError) -> tuple[int, str | None]:
 
 
 def _failed(
-    job: str, code: int, message: str, *, field: str | None = None, info: str | None = None
+    job: str,
+    code: int,
+    message: str,
+    *,
+    field: str | None = None,
+    info: str | None = None,
+    documented: bool = False,
 ) -> JobAnswer:
-    error = {"code": str(code), "message": message, "source": job}
-    if field:
-        error["field"] = field
-    answer = JobAnswer(return_code=code, errors=[error])
+    """A refused job. Default: the error list as ``outParameter/property`` entries ``error.N.*``. Documented
+    personality: no properties; the text goes as the job's output parameters ``errorCode`` (INT) and
+    ``errorMessage`` (STRING), named like the WSDL ``Fault`` type's elements, with the field only inside the
+    text as enaio words it (``>NAME<``)."""
+    if documented:
+        text = message
+        if field and f">{field}<" not in text:
+            text = f"{text} (field >{field}<)"
+        answer = JobAnswer(
+            return_code=code,
+            outputs=[Output("errorCode", "INT", code), Output("errorMessage", "STRING", text)],
+        )
+    else:
+        error = {"code": str(code), "message": message, "source": job}
+        if field:
+            error["field"] = field
+        answer = JobAnswer(return_code=code, errors=[error])
     if info is not None:
         answer.outputs.append(Output("Info", "STRING", info))
     return answer

@@ -32,6 +32,9 @@ def blueprint(state: EmulatorState) -> Blueprint:
         address = request.host_url.rstrip("/") + SERVICE_PATH
         return Response(render_wsdl(address), content_type="text/xml; charset=UTF-8")
 
+    # the documented personality answers in UTF-16, the record's default encoding (SOAP 1.1 allows it)
+    encoding = "UTF-16" if state.documented else "UTF-8"
+
     @bp.post(SERVICE_PATH)
     def execute() -> Response:
         try:
@@ -41,9 +44,13 @@ def blueprint(state: EmulatorState) -> Blueprint:
             answer = run_job(state, parsed.user, parsed)
         except SoapFault as fault:
             log.info("soap fault: %s", fault.code)
-            return Response(render_fault(fault), status=500, content_type="text/xml; charset=UTF-8")
+            return Response(
+                render_fault(fault, encoding=encoding),
+                status=500,
+                content_type=f"text/xml; charset={encoding}",
+            )
         log.debug("job %s -> %d", parsed.job, answer.return_code)
-        body, content_type = render_response(parsed.job, answer)
+        body, content_type = render_response(parsed.job, answer, encoding=encoding)
         return Response(body, content_type=content_type)
 
     return bp
