@@ -86,6 +86,8 @@ def _register() -> None:
     main.add_command(kennzahlen)
     main.add_command(quality)
     main.add_command(demo)
+    main.add_command(__import__("jobs.commands.plan", fromlist=["plan_group"]).plan_group)
+    main.add_command(__import__("jobs.commands.jobcenter", fromlist=["jobcenter_group"]).jobcenter_group)
 
 
 _register()
