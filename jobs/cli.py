@@ -2,13 +2,25 @@
 
 Exit codes (for cron, systemd timers and the Windows Task Scheduler):
 0 ok · 1 failed · 2 usage or configuration error · 3 another run holds the lock ·
-4 finished, but some records failed.
+4 finished with findings (some records quarantined; every file was written) · 130 interrupted (Ctrl-C) ·
+143 terminated (SIGTERM, as systemd and ``timeout`` send it).
+
+SIGTERM is handled like Ctrl-C: it raises inside the running job, so every ``with`` block unwinds — the
+run's unpublished directory is removed and the run lock released — before the process exits with 143.
+
+Sub-commands import their heavy dependencies (matplotlib, openpyxl, zeep) only when they run, so ``--help``
+and ``config show`` start fast.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
 import click
@@ -19,12 +31,38 @@ from connector.logs import configure_logging, redact_text
 log = logging.getLogger("enaio_connector")
 
 
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived. A BaseException like KeyboardInterrupt, so no ``except Exception`` swallows it."""
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
+@contextmanager
+def sigterm_raises() -> Iterator[None]:
+    """While the command runs, SIGTERM raises `Terminated` in the main thread (then restored)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 class _Main(click.Group):
     """Turns the connector's typed errors into one clear line and an exit code, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with sigterm_raises():
+                return super().invoke(ctx)
         except EnaioError as exc:
             click.echo(f"error: {redact_text(str(exc))}", err=True)
             log.debug("command failed", exc_info=True)
@@ -32,8 +70,11 @@ class _Main(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            ctx.exit(130)
+            click.echo("interrupted; unpublished files removed, lock released", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except Terminated:
+            click.echo("terminated (SIGTERM); unpublished files removed, lock released", err=True)
+            ctx.exit(EXIT_TERMINATED)
         except Exception as exc:
             # A bug, not a user error: one line on stderr, the redacted traceback only in the DEBUG log.
             click.echo(f"internal error: {type(exc).__name__}: {redact_text(str(exc))}", err=True)
@@ -88,6 +129,7 @@ def _register() -> None:
     main.add_command(demo)
     main.add_command(__import__("jobs.commands.plan", fromlist=["plan_group"]).plan_group)
     main.add_command(__import__("jobs.commands.jobcenter", fromlist=["jobcenter_group"]).jobcenter_group)
+    main.add_command(__import__("jobs.commands.extract", fromlist=["extract"]).extract)
 
 
 _register()

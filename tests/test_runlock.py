@@ -38,7 +38,10 @@ def test_second_acquisition_fails_with_exit_code_3(tmp_path: Path) -> None:
     with RunLock(path, command="enaio-connector kennzahlen"):
         holder = read_holder(path)
         assert holder == LockHolder(
-            os.getpid(), socket.gethostname(), holder.started if holder else None, "enaio-connector kennzahlen"
+            os.getpid(),
+            socket.gethostname(),
+            holder.started if holder else None,
+            "enaio-connector kennzahlen",
         )
         with pytest.raises(RunLockedError) as caught:
             RunLock(path).acquire()  # a second lock object in the same process is refused, too
@@ -85,7 +88,9 @@ def test_lock_held_by_another_process_then_killed(tmp_path: Path) -> None:
 
 def test_stale_holder_file_does_not_block(tmp_path: Path) -> None:
     path = tmp_path / "run.lock"
-    holder_path(path).write_text(json.dumps({"pid": 1, "host": "old", "started": "2018-07-31T02:00:00+00:00"}))
+    holder_path(path).write_text(
+        json.dumps({"pid": 1, "host": "old", "started": "2018-07-31T02:00:00+00:00"})
+    )
     with RunLock(path) as lock:
         assert lock.held
         recorded = read_holder(path)

@@ -2,12 +2,15 @@
 
 Order of a run: every argument and setting is checked, then the output directory (exit code 2 for all of
 these, before enaio is read), then the run lock is taken (exit code 3 if another run holds it) and held until
-all outputs are in place. Quarantined records give exit code 4 after all outputs were written, unless
---allow-quarantine.
+all outputs are in place; what dead runs left behind is removed under the lock. Each run is published as one
+directory, atomically (`jobs.kennzahlen.staging`). Quarantined records give exit code 4 after all outputs
+were written ("finished with findings", a WARNING line), unless --allow-quarantine.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,16 +19,25 @@ import click
 
 from connector.config import Settings, load_settings
 from connector.errors import UsageError
-from connector.pseudonym import Pseudonymizer
 from connector.runlock import RunLock
 from connector.timeutil import now, zone
-from jobs.kennzahlen.outputs import DEFAULT_FORMATS, parse_formats
-from jobs.kennzahlen.params import load_params
-from jobs.kennzahlen.periods import Period, parse_cli_date, parse_period, period_from_dates
+from jobs.kennzahlen.periods import (
+    RELATIVE_PERIODS,
+    Period,
+    check_against_today,
+    parse_cli_date,
+    parse_period,
+    period_from_dates,
+)
 from jobs.kennzahlen.staging import LOCK_NAME, check_out_dir
 
 if TYPE_CHECKING:
     from jobs.kennzahlen.job import JobOutcome
+
+DEFAULT_FORMATS = ("xlsx", "csv", "json", "html")
+"""Mirrors jobs.kennzahlen.outputs.DEFAULT_FORMATS (checked by a test) so --help needs no renderer import."""
+TODAY_VARIABLE = "ENAIO_TODAY"
+"""Test and re-run hook: "today" for relative periods and the checks against today (ISO date)."""
 
 _CONFIG = click.option(
     "--config",
@@ -62,16 +74,54 @@ _ALLOW_QUARANTINE = click.option(
 )
 
 
-def resolve_period(period: str | None, start: str | None, end: str | None, stichtag: str | None) -> Period:
-    """Exactly one of --period or --from/--to; every date ISO or German; errors are UsageErrors (exit 2)."""
+_ALLOW_OPEN = click.option(
+    "--allow-open-period",
+    is_flag=True,
+    default=False,
+    help="Report a period that has not ended yet, or a Stichtag after today (figures are not final).",
+)
+
+
+def today_in(settings: Settings, clock: Callable[[], date] | None = None) -> date:
+    """Today in the configured zone; `clock`, or ENAIO_TODAY (ISO date), replaces the real clock."""
+    if clock is not None:
+        return clock()
+    fixed = os.environ.get(TODAY_VARIABLE)
+    if fixed:
+        return parse_cli_date(fixed, TODAY_VARIABLE)
+    return now(zone(settings.timezone)).date()
+
+
+def resolve_period(
+    period: str | None,
+    start: str | None,
+    end: str | None,
+    stichtag: str | None,
+    *,
+    today: date | None = None,
+    allow_open: bool = False,
+) -> Period:
+    """Exactly one of --period or --from/--to; every date ISO or German; errors are UsageErrors (exit 2).
+
+    With `today`, relative periods resolve against it and the period is checked against it (nothing in the
+    future, no Stichtag before the period); `current-quarter` is open by its name, its Stichtag is today.
+    """
     day = parse_cli_date(stichtag, "--stichtag") if stichtag else None
     if period is not None:
         if start or end:
             raise UsageError("use either --period or --from/--to, not both")
-        return parse_period(period, day)
-    if not start or not end:
-        raise UsageError("give --period (e.g. 2018-Q2) or both --from and --to")
-    return period_from_dates(parse_cli_date(start, "--from"), parse_cli_date(end, "--to"), day)
+        current = period.strip().lower() == "current-quarter"
+        if current and day is None and today is not None:
+            day = today
+        chosen = parse_period(period, day, today=today)
+        allow_open = allow_open or current
+    else:
+        if not start or not end:
+            raise UsageError(f"give --period (e.g. 2018-Q2 or {RELATIVE_PERIODS[0]}) or both --from and --to")
+        chosen = period_from_dates(parse_cli_date(start, "--from"), parse_cli_date(end, "--to"), day)
+    if today is not None:
+        check_against_today(chosen, today, allow_open=allow_open)
+    return chosen
 
 
 def _settings(config_file: Path | None, interface: str | None) -> Settings:
@@ -80,20 +130,36 @@ def _settings(config_file: Path | None, interface: str | None) -> Settings:
 
 
 def _finish(outcome: JobOutcome, allow_quarantine: bool, note: str | None = None) -> None:
-    """Paths (and `note`) on stdout; quarantined records: a one-line summary, exit code 4 unless allowed."""
+    """Paths (and `note`) on stdout; findings: a WARNING line with the summary, exit code 4 unless allowed.
+
+    Exit 4 means "finished with findings": every file was written, so the line is a warning, not an error.
+    """
+    if outcome.published is not None:
+        click.echo(str(outcome.published))
     for path in outcome.paths:
         click.echo(str(path))
     if note:
         click.echo(note)
-    if outcome.quarantined_total and allow_quarantine:
-        click.echo(outcome.quarantine_summary(), err=True)
-    elif not allow_quarantine:
-        outcome.raise_for_quarantine()
+    if outcome.findings:
+        click.echo(f"WARNING: finished with findings: {outcome.quarantine_summary()}", err=True)
+        if not allow_quarantine:
+            raise click.exceptions.Exit(4)
+
+
+def _progress() -> Any:
+    from jobs.progress import Progress
+
+    return Progress()
 
 
 @click.command("kennzahlen")
 @_CONFIG
-@click.option("--period", default=None, help="2018, 2018-H1, 2018-Q2 or 2018-05.")
+@click.option(
+    "--period",
+    default=None,
+    help="2018, 2018-H1, 2018-Q2, 2018-05, or relative to today: last-quarter, last-month, last-year, "
+    "current-quarter (for timers).",
+)
 @click.option("--from", "start", default=None, help="First day (YYYY-MM-DD or DD.MM.YYYY), inclusive.")
 @click.option("--to", "end", default=None, help="Last day, inclusive.")
 @click.option(
@@ -113,10 +179,13 @@ def _finish(outcome: JobOutcome, allow_quarantine: bool, note: str | None = None
     default=None,
     help="Kennzahlen parameters (default: mappings/kennzahlen.yaml).",
 )
+@click.option("--source", type=click.Choice(["live", "sink"]), default="live", help="enaio or a sink.")
+@click.option("--sink", "sink_url", default=None, help="--source sink: sqlite:///PATH, postgresql://…")
 @_OUT
 @_INTERFACE
 @_LOCK_FILE
 @_ALLOW_QUARANTINE
+@_ALLOW_OPEN
 def kennzahlen(
     config_file: Path | None,
     period: str | None,
@@ -129,22 +198,58 @@ def kennzahlen(
     interface: str | None,
     lock_file: Path | None,
     allow_quarantine: bool,
+    allow_open_period: bool,
+    source: str = "live",
+    sink_url: str | None = None,
 ) -> None:
-    """Compute the Kennzahlen (docs/kennzahlen.md) for a period and write the reports to --out."""
-    from jobs.kennzahlen.job import entities_to_read, job_output_names, run_kennzahlen
+    """Compute the Kennzahlen (docs/kennzahlen.md) for a period; publish the reports in one directory
+    --out/kennzahlen_<period>/ (file names carry the period; manifest.json lists inputs and checksums)."""
+    from connector.pseudonym import Pseudonymizer
+    from jobs.kennzahlen.job import entities_to_read, run_kennzahlen
+    from jobs.kennzahlen.outputs import parse_formats
+    from jobs.kennzahlen.params import load_params
+    from jobs.kennzahlen.staging import check_publish_name
     from mappings import load_profile
 
-    chosen = resolve_period(period, start, end, stichtag)
+    resolve_period(period, start, end, stichtag)  # syntax first: a typo is reported before the config
     names = parse_formats(formats)
     params = load_params(params_file)
     settings = _settings(config_file, interface)
+    chosen = resolve_period(
+        period, start, end, stichtag, today=today_in(settings), allow_open=allow_open_period
+    )
     pseudonymizer = Pseudonymizer.from_secret(settings.pseudonym_key)
+    if source == "sink":  # issue 13: the same figures from the extraction sink (jobs/extract/from_sink.py)
+        from jobs.extract.from_sink import kennzahlen_from_sink
+
+        run = kennzahlen_from_sink(
+            sink_url, chosen, out_dir, names, pseudonymizer=pseudonymizer, params=params
+        )
+        _finish(run, allow_quarantine)
+        return
     profile = load_profile(settings.mapping_profile)
     entities_to_read(profile)
-    check_out_dir(out_dir, job_output_names(names))
-    with RunLock(lock_file or out_dir / LOCK_NAME):
+    check_out_dir(out_dir)
+    check_publish_name(out_dir, "kennzahlen_" + chosen.label.replace("..", "_"))
+    inputs = {
+        "formats": list(names),
+        "params_file": str(params_file) if params_file else None,
+        "config_file": str(config_file) if config_file else None,
+        "period_argument": period,
+    }
+    with RunLock(lock_file or out_dir / LOCK_NAME, command="enaio-connector kennzahlen") as lock:
         outcome = run_kennzahlen(
-            settings, chosen, out_dir, names, params=params, pseudonymizer=pseudonymizer, profile=profile
+            settings,
+            chosen,
+            out_dir,
+            names,
+            params=params,
+            pseudonymizer=pseudonymizer,
+            profile=profile,
+            publish=True,
+            lock=lock,
+            progress=_progress(),
+            inputs=inputs,
         )
     _finish(outcome, allow_quarantine)
 
@@ -164,14 +269,26 @@ def quality(
     lock_file: Path | None,
     allow_quarantine: bool,
 ) -> None:
-    """Data-quality report for staff (quality.html, quality.csv), per Integrationsmanager*in."""
-    from jobs.kennzahlen.job import job_output_names, run_quality
+    """Data-quality report for staff (quality.html, quality.csv), per Integrationsmanager*in, published in
+    one directory --out/quality_<stichtag>/."""
+    from jobs.kennzahlen.job import run_quality
+    from jobs.kennzahlen.staging import check_publish_name
     from mappings import load_profile
 
     settings = _settings(config_file, interface)
-    day: date = parse_cli_date(stichtag, "--stichtag") if stichtag else now(zone(settings.timezone)).date()
+    day: date = parse_cli_date(stichtag, "--stichtag") if stichtag else today_in(settings)
     profile = load_profile(settings.mapping_profile)
-    check_out_dir(out_dir, job_output_names(quality=True))
-    with RunLock(lock_file or out_dir / LOCK_NAME):
-        outcome = run_quality(settings, day, out_dir, profile=profile)
+    check_out_dir(out_dir)
+    check_publish_name(out_dir, f"quality_{day.isoformat()}")
+    with RunLock(lock_file or out_dir / LOCK_NAME, command="enaio-connector quality") as lock:
+        outcome = run_quality(
+            settings,
+            day,
+            out_dir,
+            profile=profile,
+            publish=True,
+            lock=lock,
+            progress=_progress(),
+            inputs={"config_file": str(config_file) if config_file else None},
+        )
     _finish(outcome, allow_quarantine, f"{outcome.issues} Hinweise")
