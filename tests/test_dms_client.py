@@ -356,8 +356,9 @@ def test_client_maps_errors(emulator: EmulatorServer, dms: DmsClient) -> None:
     assert not_found.value.status == 404
     with pytest.raises(ValidationError) as invalid:
         dms.insert(NewObject("IM_KLIENT", None, klient("IM-E-3", GESCHLECHT="XX")))
-    assert invalid.value.field == "IM_KLIENT.GESCHLECHT"
-    assert invalid.value.code == "INVALID_VALUE"
+    # checked before sending (catalogue keys are in the object definition): named by field, value not echoed
+    assert invalid.value.field is not None and invalid.value.field.endswith("GESCHLECHT")
+    assert "XX" not in str(invalid.value)
     folder = dms.insert(NewObject("IM_KLIENT", None, klient("IM-E-4")))
     read = dms.get(folder)
     dms.update(folder, {"ERWERBSSTATUS": "SCHULE"}, expected_modified=read.modified)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -21,7 +22,13 @@ import requests
 from connector import timeutil
 from connector.config import Settings
 from connector.download import stream_download
-from connector.enaio.dms.codec import CompiledSearch, compile_search, parse_model, search_body
+from connector.enaio.dms.codec import (
+    OPTIONAL_COLUMNS,
+    CompiledSearch,
+    compile_search,
+    parse_model,
+    search_body,
+)
 from connector.enaio.dms.convert import Converter, properties
 from connector.enaio.dms.transport import DmsTransport, decode_json
 from connector.enaio.dms.wire import InfoResponse, ObjectsResponse, SearchResponse, WireObject
@@ -35,12 +42,13 @@ from connector.enaio.interface import (
 )
 from connector.enaio.model import EnaioObject, FieldValue, FileInfo, ObjectKind
 from connector.enaio.objdef import ObjectDefinition, ObjectType, UnknownObjectTypeError, load_objdef
-from connector.enaio.query import Query
+from connector.enaio.query import Deleted, Query, System, eq
 from connector.errors import ResponseFormatError, ValidationError
 
 log = logging.getLogger(__name__)
 
 _HISTORY_PAGE = 200
+_PROPERTY = re.compile(r"system:[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _ignore_skipped(skipped: SkippedField) -> None:
@@ -61,6 +69,10 @@ class DmsClient:
         self._objdef: ObjectDefinition | None = None
         self._etag: str | None = None
         self._converter: Converter | None = None
+        self._refused: dict[str, set[str]] = {}
+        """Per object type: optional system properties the server refused in SELECT (learnt once per run)."""
+        self._refused_filters: dict[str, set[str]] = {}
+        """Per object type: location properties the server refused in conditions."""
 
     # -- metadata ------------------------------------------------------------------------------
 
@@ -106,6 +118,11 @@ class DmsClient:
         log.info("object definition loaded: %d types", len(objdef.types_by_name))
         return objdef
 
+    def use_object_definition(self, objdef: ObjectDefinition) -> None:
+        """The definition from ``objdef_file`` (set by ``EnaioClient``); searches then never fetch one."""
+        self._objdef = objdef
+        self._converter = Converter(objdef, self.tz)
+
     def _conv(self) -> Converter:
         if self._converter is None:
             self.object_definition()
@@ -132,30 +149,27 @@ class DmsClient:
         """
         operation = "dms.search"
         object_type = self._type(query.type_name, operation)
-        filters: list[tuple[str, Query]] = []
+        filters: list[tuple[System, Query]] = []
         for ancestor in query.ancestors:
             ancestor_type = self._type(ancestor.type_name, operation)
             if ancestor_type.kind is ObjectKind.DOCUMENT:
                 raise ValidationError(
                     f"ancestor type {ancestor_type.internal} is a document", field=ancestor_type.internal
                 )
-            column = "system:SDSTA_ID" if ancestor_type.kind is ObjectKind.FOLDER else "system:SDREG_ID"
+            column = System.FOLDER_ID if ancestor_type.kind is ObjectKind.FOLDER else System.REGISTER_ID
             filters.append((column, Query(ancestor.type_name, where=ancestor.where)))
         yielded = 0
         for ancestors in self._ancestor_batches(filters):
-            compiled = compile_search(query, object_type, self.tz, ancestors)
-            if compiled.empty:
-                continue
             limit = None if query.max_hits is None else query.max_hits - yielded
-            for obj in self._pages(compiled, query, limit, on_skipped):
+            for obj in self._pages(query, object_type, ancestors, limit, on_skipped):
                 yield obj
                 yielded += 1
             if query.max_hits is not None and yielded >= query.max_hits:
                 return
 
     def _ancestor_batches(
-        self, filters: Sequence[tuple[str, Query]]
-    ) -> Iterator[list[tuple[str, Sequence[int]]]]:
+        self, filters: Sequence[tuple[System, Query]]
+    ) -> Iterator[list[tuple[System, Sequence[int]]]]:
         """Every combination of ancestor id batches; inner ancestor searches are repeated, not kept."""
         if not filters:
             yield []
@@ -175,13 +189,57 @@ class DmsClient:
             for tail in self._ancestor_batches(rest):
                 yield [(column, batch), *tail]
 
+    def _compile(
+        self, query: Query, object_type: ObjectType, ancestors: Sequence[tuple[System, Sequence[int]]]
+    ) -> CompiledSearch:
+        return compile_search(
+            query,
+            object_type,
+            self.tz,
+            ancestors,
+            refused=frozenset(self._refused.get(object_type.internal, ())),
+            refused_filters=frozenset(self._refused_filters.get(object_type.internal, ())),
+        )
+
+    def _learn(self, object_type: ObjectType, compiled: CompiledSearch, error: ValidationError) -> bool:
+        """Whether the refusal names a property the search can do without (then it is left out from now on,
+        for this type and this client). A property used as a filter is blamed first: a server may accept it
+        in SELECT but not in WHERE."""
+        if error.status not in (400, 422):
+            return False
+        named = [error.field] if error.field and error.field.startswith("system:") else []
+        named += [name for name in _PROPERTY.findall(error.message) if name not in named]
+        for name in named:
+            if name in compiled.filters:
+                self._refused_filters.setdefault(object_type.internal, set()).add(name)
+                log.info(
+                    "DMS service refuses %s in conditions on %s; trying without it",
+                    name,
+                    object_type.internal,
+                )
+                return True
+            if name in compiled.selected and name in OPTIONAL_COLUMNS:
+                self._refused.setdefault(object_type.internal, set()).add(name)
+                log.info("DMS service refuses %s for %s; reading without it", name, object_type.internal)
+                return True
+        return False
+
     def _pages(
-        self, compiled: CompiledSearch, query: Query, limit: int | None, on_skipped: OnSkipped | None
+        self,
+        query: Query,
+        object_type: ObjectType,
+        ancestors: Sequence[tuple[System, Sequence[int]]],
+        limit: int | None,
+        on_skipped: OnSkipped | None,
     ) -> Iterator[EnaioObject]:
-        """One compiled search, page by page. The server may cap ``maxItems`` below the page size asked for,
+        """One search, page by page. The server may cap ``maxItems`` below the page size asked for,
         so a short page ends the search only when the answer says nothing else: ``hasMoreItems`` decides
-        when present, else ``totalNumItems``, else a page shorter than asked for."""
+        when present, else ``totalNumItems``, else a page shorter than asked for. A refusal naming an
+        optional system property is learnt and the page asked again without it."""
         operation = "dms.search"
+        compiled = self._compile(query, object_type, ancestors)
+        if compiled.empty:
+            return
         page_size = max(1, query.page_size)
         if limit is not None:
             page_size = max(1, min(page_size, limit))
@@ -192,11 +250,29 @@ class DmsClient:
         while True:
             body = search_body(compiled, query.deleted, skip, page_size)
             # a search is a read: retrying it is safe
-            response = self.transport.call("POST", url, operation=operation, idempotent=True, json=body)
+            try:
+                response = self.transport.call("POST", url, operation=operation, idempotent=True, json=body)
+            except ValidationError as error:
+                if not self._learn(object_type, compiled, error):
+                    raise
+                compiled = self._compile(query, object_type, ancestors)
+                continue
             page = parse_model(SearchResponse, decode_json(response, operation), operation)
             if not page.objects:
                 return
-            objects = [self._conv().to_object(wire, operation, on_skipped) for wire in page.objects]
+            objects = [
+                self._located(
+                    self._conv().to_object(
+                        wire,
+                        operation,
+                        on_skipped,
+                        selected=compiled.selected,
+                        deleted=query.deleted is Deleted.ONLY,
+                    ),
+                    operation,
+                )
+                for wire in page.objects
+            ]
             ids = [obj.id for obj in objects]
             if previous is not None and (ids == previous or set(ids) <= set(previous)):
                 raise ResponseFormatError(
@@ -231,6 +307,33 @@ class DmsClient:
         obj = self._conv().to_object(wire, operation)
         if obj.id != object_id:
             raise ResponseFormatError(f"asked for object {object_id}, got {obj.id}", operation=operation)
+        if obj.kind is not ObjectKind.FOLDER and obj.folder_id is None:
+            obj = self._locate(obj, operation)
+        return obj
+
+    def _locate(self, obj: EnaioObject, operation: str) -> EnaioObject:
+        """A GET need not carry the parents (enaio-rest.md §10.2: only via search): ask a search by id."""
+        query = Query(obj.type_name, where=eq(System.OBJECT_ID.value, obj.id, system=True), max_hits=1)
+        for hit in self.search(query, on_skipped=_ignore_skipped):
+            update: dict[str, Any] = {"folder_id": hit.folder_id, "parent_id": hit.parent_id}
+            if not obj.lock_known and hit.lock_known:
+                update.update(locked_by=hit.locked_by, lock_known=True)
+            return obj.model_copy(update=update)
+        raise ResponseFormatError(
+            f"{obj.type_name} {obj.id}: the DMS service names no parent for it, not even in a search",
+            operation=operation,
+        )
+
+    @staticmethod
+    def _located(obj: EnaioObject, operation: str) -> EnaioObject:
+        """A register or document whose folder the server does not tell cannot be placed: one clear line."""
+        if obj.kind is not ObjectKind.FOLDER and obj.folder_id is None:
+            raise ResponseFormatError(
+                f"the DMS service does not tell where {obj.type_name} {obj.id} lies (no system:SDSTA_ID, "
+                'system:FOLDERID or system:parentId in its answer); set interface = "soap" or "osrest" '
+                "(ENAIO_INTERFACE)",
+                operation=operation,
+            )
         return obj
 
     def download(self, object_id: int, index: int, destination: Path) -> FileInfo:
@@ -295,8 +398,9 @@ class DmsClient:
 
     def insert(self, new: NewObject) -> int:
         operation = "dms.insert"
-        props = properties(new.fields, new.tables, self.tz)
-        props["system:objectTypeId"] = {"value": new.type_name}
+        object_type = self._type(new.type_name, operation)
+        props = properties(new.fields, new.tables, self.tz, object_type, operation)
+        props["system:objectTypeId"] = {"value": object_type.internal}
         if new.parent_id is not None:
             props["system:parentId"] = {"value": str(new.parent_id)}
         body = self._write(

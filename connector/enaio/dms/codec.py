@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
-from connector.enaio.model import FieldValue
-from connector.enaio.objdef import ObjectType
+from connector.enaio.model import FieldValue, ObjectKind
+from connector.enaio.objdef import FieldDef, ObjectType, UnknownFieldError
 from connector.enaio.query import Condition, Deleted, Expr, Group, Op, Query, Sort, System
 from connector.errors import ResponseFormatError, ValidationError
 
@@ -35,22 +35,71 @@ SYSTEM_PROPERTY: Mapping[System, str] = {
     System.PARENT_ID: "system:parentId",
 }
 
-SYSTEM_COLUMNS = (
+REQUIRED_COLUMNS = (
     "system:objectId",
     "system:objectTypeId",
     "system:baseTypeId",
-    "system:parentId",
-    "system:SDSTA_ID",
-    "system:SDREG_ID",
     "system:createdBy",
     "system:creationDate",
     "system:lastModifiedBy",
     "system:lastModificationDate",
-    "system:owner",
-    "system:lockedBy",
-    "system:deleted",
 )
-"""What a search asks for besides the index fields: everything an ``EnaioObject`` needs."""
+"""System properties every search asks for: documented (enaio-rest.md §10.1) and needed by every object."""
+
+LOCATION_COLUMNS = (
+    "system:SDSTA_ID",
+    "system:SDREG_ID",
+    "system:FOLDERID",
+    "system:REGISTERID",
+    "system:parentId",
+)
+"""Where a register or document lies. ``SDSTA_ID``/``SDREG_ID`` are documented for searches (but a server may
+keep them to documents); ``FOLDERID``/``REGISTERID`` name the current parent in §10.2; ``parentId`` is the
+write-side name. Each is optional: a server that refuses one is asked without it."""
+
+EXTRA_COLUMNS = ("system:owner", "system:lockedBy", "system:deleted")
+"""Not in the public record: asked for while the server accepts them, else unknown (owner -> creator,
+lock state unknown, deleted from the search mode)."""
+
+OPTIONAL_COLUMNS = LOCATION_COLUMNS + EXTRA_COLUMNS
+
+FILTER_CANDIDATES: Mapping[System, tuple[str, ...]] = {
+    System.FOLDER_ID: ("system:SDSTA_ID", "system:FOLDERID"),
+    System.REGISTER_ID: ("system:SDREG_ID", "system:REGISTERID"),
+}
+"""Properties that filter by folder / direct register, in the order tried."""
+
+LIKE_ESCAPE = "\\"
+"""The escape character of LIKE patterns, declared with ``ESCAPE '\\'`` whenever a pattern needs it."""
+
+
+def system_columns(object_type: ObjectType, refused: frozenset[str] = frozenset()) -> list[str]:
+    """The system properties a search of ``object_type`` asks for, without those the server refused."""
+    optional = EXTRA_COLUMNS if object_type.kind is ObjectKind.FOLDER else OPTIONAL_COLUMNS
+    return [*REQUIRED_COLUMNS, *(name for name in optional if name not in refused)]
+
+
+def like_pattern(mask: str) -> tuple[str, bool]:
+    """A neutral mask (``*`` any run, ``?`` one character, everything else literal) as an SQL LIKE pattern,
+    and whether it needs the escape clause (literal ``%``, ``_`` or the escape character)."""
+    out: list[str] = []
+    escaped = False
+    for ch in mask:
+        if ch == "*":
+            out.append("%")
+        elif ch == "?":
+            out.append("_")
+        elif ch in ("%", "_", LIKE_ESCAPE):
+            out.append(LIKE_ESCAPE + ch)
+            escaped = True
+        else:
+            out.append(ch)
+    return "".join(out), escaped
+
+
+class LocationFilterRefused(ValidationError):
+    """The server refuses every property that filters ``type`` by folder or register."""
+
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CMP = {Op.EQ, Op.NE, Op.LT, Op.LE, Op.GT, Op.GE}
@@ -61,6 +110,19 @@ DELETED_MODE = {
 }
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def resolve_field(object_type: ObjectType, name: str, operation: str) -> FieldDef:
+    """A field of ``object_type`` by any name enaio allows; unknown -> ``ValidationError`` naming it."""
+    try:
+        return object_type.resolve_field(name)
+    except UnknownFieldError:
+        raise ValidationError(
+            f"unknown field {name} in object type {object_type.internal}",
+            field=name,
+            operation=operation,
+            code="UNKNOWN_FIELD",
+        ) from None
 
 
 def identifier(name: str) -> str:
@@ -96,12 +158,36 @@ class CompiledSearch:
     statement: str
     parameters: dict[str, Any] = field(default_factory=dict)
     empty: bool = False
+    selected: frozenset[str] = frozenset()
+    """The system properties the statement selects."""
+    filters: frozenset[str] = frozenset()
+    """The location properties its conditions use."""
 
 
 class _Compiler:
-    def __init__(self, tz: ZoneInfo) -> None:
+    def __init__(self, tz: ZoneInfo, object_type: ObjectType, refused_filters: frozenset[str]) -> None:
         self.tz = tz
+        self.object_type = object_type
+        self.type_name = object_type.internal
+        self.refused_filters = refused_filters
         self.parameters: dict[str, Any] = {}
+        self.filters: set[str] = set()
+        """Location properties used in conditions (a refusal naming one is learnt, not final)."""
+
+    def location(self, system: System) -> str:
+        """The first filter property for ``system`` (folder / register) the server has not refused."""
+        candidates = FILTER_CANDIDATES[system]
+        for name in candidates:
+            if name not in self.refused_filters:
+                self.filters.add(name)
+                return name
+        what = "folder" if system is System.FOLDER_ID else "register"
+        raise LocationFilterRefused(
+            f"the DMS service cannot search {self.type_name} by its {what} ({' and '.join(candidates)} are "
+            'refused); set interface = "soap" or "osrest" (ENAIO_INTERFACE) for this search',
+            field=candidates[0],
+            operation="dms.search",
+        )
 
     def param(self, value: Any) -> str:
         name = f"p{len(self.parameters)}"
@@ -111,14 +197,17 @@ class _Compiler:
     def column(self, name: str, system: bool) -> str:
         if system:
             try:
-                return SYSTEM_PROPERTY[System(name)]
+                known = System(name)
+                if known in FILTER_CANDIDATES:
+                    return self.location(known)
+                return SYSTEM_PROPERTY[known]
             except ValueError:
                 raise ValidationError(
                     f"system field {name!r} is not searchable through the DMS service",
                     field=name,
                     operation="dms.search",
                 ) from None
-        return identifier(name)
+        return identifier(resolve_field(self.object_type, name, "dms.search").internal)
 
     def expr(self, item: Expr) -> str | None:
         """SQL for a condition or group; ``None`` for an empty AND (always true)."""
@@ -154,7 +243,9 @@ class _Compiler:
         if len(values) != 1:
             raise ValidationError(f"{op.value} on {cond.field} needs one value", field=cond.field)
         if op is Op.LIKE:
-            pattern = str(values[0]).replace("*", "%").replace("?", "_")
+            pattern, escaped = like_pattern(str(values[0]))
+            if escaped:
+                return f"{col} LIKE {self.param(pattern)} ESCAPE '{LIKE_ESCAPE}'"
             return f"{col} LIKE {self.param(pattern)}"
         if op in _CMP:
             return f"{col} {op.value} {self.param(values[0])}"
@@ -172,15 +263,20 @@ def compile_search(
     query: Query,
     object_type: ObjectType,
     tz: ZoneInfo,
-    ancestor_ids: Sequence[tuple[str, Sequence[int]]] = (),
+    ancestor_ids: Sequence[tuple[System, Sequence[int]]] = (),
+    *,
+    refused: frozenset[str] = frozenset(),
+    refused_filters: frozenset[str] = frozenset(),
 ) -> CompiledSearch:
     """``SELECT <system columns>, <index fields> FROM <type> WHERE ... ORDER BY ..., system:objectId``.
 
-    ``ancestor_ids`` are (``system:SDSTA_ID`` | ``system:SDREG_ID``, ids) pairs the caller resolved from the
-    query's ancestor conditions.
+    ``ancestor_ids`` are (``System.FOLDER_ID`` | ``System.REGISTER_ID``, ids) pairs the caller resolved from
+    the query's ancestor conditions. ``refused`` / ``refused_filters``: properties the server refused in
+    SELECT / in conditions for this type (left out, or the next candidate used).
     """
-    compiler = _Compiler(tz)
-    columns = [*SYSTEM_COLUMNS, *(identifier(f.internal) for f in object_type.fields)]
+    compiler = _Compiler(tz, object_type, refused_filters)
+    selected = system_columns(object_type, refused)
+    columns = [*selected, *(identifier(f.internal) for f in object_type.fields)]
     text = f"SELECT {', '.join(columns)} FROM {identifier(object_type.internal)}"  # noqa: S608 - names checked by identifier(), values are @parameters
     try:
         clauses: list[str] = []
@@ -188,22 +284,24 @@ def compile_search(
             where = compiler.expr(query.where)
             if where is not None:
                 clauses.append(where)
-        for column, ids in ancestor_ids:
+        for system, ids in ancestor_ids:
             if not ids:
                 raise _NeverMatches
-            clauses.append(f"{column} IN ({compiler.param(list(ids))})")
+            clauses.append(f"{compiler.location(system)} IN ({compiler.param(list(ids))})")
         if query.modified_since is not None:
             since = json_value(query.modified_since, tz)
             clauses.append(f"system:lastModificationDate >= {compiler.param(since)}")
     except _NeverMatches:
-        return CompiledSearch(text, {}, empty=True)
+        return CompiledSearch(text, {}, empty=True, selected=frozenset(selected))
     if clauses:
         text += " WHERE " + " AND ".join(clauses)
     order = [compiler.sort(item) for item in query.order_by]
     if not any(item.system and item.field == System.OBJECT_ID.value for item in query.order_by):
         order.append("system:objectId ASC")  # a total order keeps skipCount paging stable
     text += " ORDER BY " + ", ".join(order)
-    return CompiledSearch(text, compiler.parameters)
+    return CompiledSearch(
+        text, compiler.parameters, selected=frozenset(selected), filters=frozenset(compiler.filters)
+    )
 
 
 def search_body(compiled: CompiledSearch, deleted: Deleted, skip: int, max_items: int) -> dict[str, Any]:

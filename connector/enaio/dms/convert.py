@@ -1,23 +1,25 @@
 """DMS wire objects <-> :class:`~connector.enaio.model.EnaioObject`.
 
-Every index value is typed through its objdef ``FieldDef`` codec. A property the object definition does
-not know is left out (drift); a value that does not fit its field is left out and reported, or a
-``ValidationError`` naming the field (never the value) without ``on_skipped`` (``interface.skip_field``).
-A missing or malformed system property is a ``ResponseFormatError``.
+Index values are typed by the shared rule (:mod:`connector.enaio.fieldtyping`): a property the object
+definition does not know is left out (``unknown_field``), a value that does not fit its field (a row list
+for a simple field, a simple value for a table field, an unconvertible value) is left out and reported
+(``invalid_value``), empty tables are absent; without ``on_skipped`` a bad value is a ``ValidationError``
+naming the field (never the value). A missing or malformed documented system property is a
+``ResponseFormatError``; the undocumented ones (owner, lock, deleted, parent) are optional.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from connector import timeutil
-from connector.enaio.dms.codec import json_value
+from connector.enaio.dms.codec import json_value, resolve_field
 from connector.enaio.dms.wire import WireObject
-from connector.enaio.interface import OnSkipped, SkipKind, SkippedField, skip_field, value_problem
+from connector.enaio.fieldtyping import FieldTyper
+from connector.enaio.interface import OnSkipped, value_error
 from connector.enaio.model import EnaioObject, FieldValue, FileInfo, ObjectKind
 from connector.enaio.objdef import (
     FieldDef,
@@ -27,17 +29,7 @@ from connector.enaio.objdef import (
     TableColumn,
     UnknownObjectTypeError,
 )
-from connector.errors import ResponseFormatError
-
-
-class _Skip(Exception):
-    """A value left out of the object: ``skip_field`` decides what happens."""
-
-    def __init__(self, field: str, kind: SkipKind, phrase: str) -> None:
-        super().__init__(field)
-        self.field = field
-        self.kind: SkipKind = kind
-        self.phrase = phrase
+from connector.errors import ResponseFormatError, ValidationError
 
 
 class Converter:
@@ -47,7 +39,18 @@ class Converter:
         self.objdef = objdef
         self.tz = tz
 
-    def to_object(self, wire: WireObject, operation: str, on_skipped: OnSkipped | None = None) -> EnaioObject:
+    def to_object(
+        self,
+        wire: WireObject,
+        operation: str,
+        on_skipped: OnSkipped | None = None,
+        *,
+        selected: frozenset[str] | None = None,
+        deleted: bool = False,
+    ) -> EnaioObject:
+        """``selected``: the system properties the search asked for (an absent one is empty, since servers
+        may leave empty properties out); ``None`` for a GET, where only what came back is known.
+        ``deleted``: the recycle-bin state when the server does not say (the search mode)."""
         object_id = self._int(wire, "system:objectId", operation, required=True)
         assert object_id is not None  # noqa: S101 - required=True
         object_type = self._type(wire, operation)
@@ -58,52 +61,64 @@ class Converter:
                 f"object {object_id}: system:baseTypeId {base!r} does not match type {object_type.internal}",
                 operation=operation,
             )
-        fields: dict[str, FieldValue] = {}
-        tables: dict[str, list[dict[str, FieldValue]]] = {}
-
-        def skip(problem: _Skip) -> None:
-            skipped = SkippedField(
-                object_id, object_type.internal, problem.field, problem.kind, problem.phrase
-            )
-            skip_field(skipped, on_skipped, operation=operation)
-
-        for name, prop in wire.properties.items():
-            if name.startswith("system:"):
-                continue
-            field = object_type.fields_by_name.get(name)
-            try:
-                if field is None:
-                    raise _Skip(name, "unknown_field", "not in the object definition")
-                if field.is_table:
-                    rows = self._rows(field, prop.value, skip)
-                    if rows:
-                        tables[name] = rows
-                    continue
-                value = self._typed(field, prop.value, name)
-            except _Skip as problem:
-                skip(problem)
-                continue
-            if value is not None:
-                fields[name] = value
+        typer = FieldTyper(object_type, object_id, self._coerce, on_skipped, operation)
+        values = typer.type_all(
+            (name, prop.value) for name, prop in wire.properties.items() if not name.startswith("system:")
+        )
         creator = self._text(wire, "system:createdBy", operation, required=True) or ""
+        folder_id, parent_id = self._location(wire, kind, operation)
+        locked_by, lock_known = self._lock(wire, operation, selected)
+        is_deleted = self._bool(wire, "system:deleted", operation)
         return EnaioObject(
             id=object_id,
             type_id=object_type.type_id,
             type_name=object_type.internal,
             kind=kind,
-            parent_id=self._int(wire, "system:parentId", operation),
-            folder_id=None if kind is ObjectKind.FOLDER else self._int(wire, "system:SDSTA_ID", operation),
-            fields=fields,
-            tables=tables,
+            parent_id=parent_id,
+            folder_id=folder_id,
+            fields=values.fields,
+            tables=values.tables,
             created=self._datetime(wire, "system:creationDate", operation),
             creator=creator,
             modified=self._datetime(wire, "system:lastModificationDate", operation),
             modifier=self._text(wire, "system:lastModifiedBy", operation, required=True) or "",
             owner=self._text(wire, "system:owner", operation) or creator,
-            locked_by=self._text(wire, "system:lockedBy", operation) or None,
-            deleted=self._bool(wire, "system:deleted", operation),
+            locked_by=locked_by,
+            lock_known=lock_known,
+            deleted=deleted if is_deleted is None else is_deleted,
             files=self._files(wire, object_id, operation),
         )
+
+    def _coerce(self, codec: FieldDef | TableColumn, raw: Any) -> FieldValue | None:
+        return codec.coerce(raw, tz=self.tz)
+
+    def _location(self, wire: WireObject, kind: ObjectKind, operation: str) -> tuple[int | None, int | None]:
+        """(folder, direct parent) from whichever location properties the server gave; ``0`` = none.
+        ``(None, None)`` for a folder, and for an object whose location the answer does not carry."""
+        if kind is ObjectKind.FOLDER:
+            return None, None
+        folder = self._first_id(wire, ("system:SDSTA_ID", "system:FOLDERID"), operation)
+        register = self._first_id(wire, ("system:SDREG_ID", "system:REGISTERID"), operation)
+        parent = self._first_id(wire, ("system:parentId",), operation)
+        if parent is None and folder is not None:
+            parent = register if register is not None else folder
+        return folder, parent
+
+    def _first_id(self, wire: WireObject, names: Sequence[str], operation: str) -> int | None:
+        for name in names:
+            value = self._int(wire, name, operation)
+            if value:  # 0 = "none" (no register)
+                return value
+        return None
+
+    def _lock(
+        self, wire: WireObject, operation: str, selected: frozenset[str] | None
+    ) -> tuple[str | None, bool]:
+        """(holder, known): known when the answer has ``system:lockedBy`` or the search asked for it."""
+        name = "system:lockedBy"
+        if name in wire.properties:
+            return self._text(wire, name, operation) or None, True
+        return None, selected is not None and name in selected
 
     # -- system properties ---------------------------------------------------------------------
 
@@ -152,10 +167,10 @@ class Converter:
         return value
 
     @staticmethod
-    def _bool(wire: WireObject, name: str, operation: str) -> bool:
+    def _bool(wire: WireObject, name: str, operation: str) -> bool | None:
         value = wire.value(name)
         if value is None:
-            return False
+            return None
         if isinstance(value, bool):
             return value
         if value in ("true", "false", 0, 1):
@@ -189,53 +204,55 @@ class Converter:
             )
         return tuple(files)
 
-    # -- index values --------------------------------------------------------------------------
-
-    def _typed(self, codec: FieldDef | TableColumn, raw: Any, name: str) -> FieldValue | None:
-        """The typed value; ``_Skip`` (under ``name``) when it does not fit the field."""
-        if raw is None or raw == "":
-            return None
-        if isinstance(raw, bool) or not isinstance(raw, str | int | Decimal):
-            raise _Skip(name, "invalid_value", value_problem(codec))
-        try:
-            return codec.coerce(raw, tz=self.tz)
-        except FieldValueError:
-            raise _Skip(name, "invalid_value", value_problem(codec)) from None
-
-    def _rows(self, field: FieldDef, raw: Any, skip: Callable[[_Skip], None]) -> list[dict[str, FieldValue]]:
-        """Typed rows; a cell that does not convert (or an unknown column) is left out of its row."""
-        if raw is None:
-            return []
-        if not isinstance(raw, list) or not all(isinstance(row, dict) for row in raw):
-            raise _Skip(field.internal, "invalid_value", value_problem(field))
-        rows = []
-        for row in raw:
-            typed: dict[str, FieldValue] = {}
-            for column_name, cell in row.items():
-                name = f"{field.internal}.{column_name}"
-                column = field.columns_by_name.get(column_name)
-                try:
-                    if column is None:
-                        raise _Skip(name, "unknown_field", "not in the object definition")
-                    value = self._typed(column, cell, name)
-                except _Skip as problem:
-                    skip(problem)
-                    continue
-                if value is not None:
-                    typed[column_name] = value
-            rows.append(typed)
-        return rows
-
 
 def properties(
     fields: Mapping[str, FieldValue | None],
     tables: Mapping[str, Sequence[Mapping[str, FieldValue]]] | None,
     tz: ZoneInfo,
+    object_type: ObjectType | None = None,
+    operation: str = "dms.write",
 ) -> dict[str, dict[str, Any]]:
-    """The ``properties`` envelope of a write: ``{name: {"value": ...}}``; ``None`` clears a field."""
+    """The ``properties`` envelope of a write: ``{name: {"value": ...}}``; ``None`` clears a field.
+
+    With ``object_type`` every field, column and value is checked here (type, catalogue, length), so the
+    error names the field whatever the server's error text says (servers' messages quote names, and
+    quoted text is redacted)."""
     result: dict[str, dict[str, Any]] = {}
     for name, value in fields.items():
+        if object_type is not None:
+            fdef = resolve_field(object_type, name, operation)
+            if fdef.is_table:
+                raise ValidationError(
+                    f"{fdef.internal} is a table field; pass it in tables",
+                    field=fdef.internal,
+                    operation=operation,
+                )
+            try:
+                value = fdef.normalize(value, tz=tz)
+            except FieldValueError:
+                raise value_error(fdef, value, tz=tz, operation=operation) from None
+            name = fdef.internal
         result[name] = {"value": None if value is None else json_value(value, tz)}
     for name, rows in (tables or {}).items():
+        if object_type is not None:
+            fdef = resolve_field(object_type, name, operation)
+            if not fdef.is_table:
+                raise ValidationError(
+                    f"{fdef.internal} is not a table field", field=fdef.internal, operation=operation
+                )
+            for row in rows:
+                for column_name, cell in row.items():
+                    column = fdef.columns_by_name.get(column_name)
+                    if column is None:
+                        raise ValidationError(
+                            f"unknown column {column_name} in table {fdef.internal}",
+                            field=f"{fdef.internal}.{column_name}",
+                            operation=operation,
+                        )
+                    try:
+                        column.normalize(cell, tz=tz)
+                    except FieldValueError:
+                        raise value_error(column, cell, tz=tz, operation=operation) from None
+            name = fdef.internal
         result[name] = {"value": [{col: json_value(cell, tz) for col, cell in row.items()} for row in rows]}
     return result

@@ -1,9 +1,15 @@
-"""DMS service endpoints over the shared :class:`~connector.http.HttpTransport`, and the error body
-``{"code", "message", "field"?, "holder"?}`` turned into typed errors (with the field / lock holder)."""
+"""DMS service endpoints over the shared :class:`~connector.http.HttpTransport`, and error bodies turned into
+typed errors that carry the server's own text (redacted: quoted values removed).
+
+The record has no DMS error body (enaio-rest.md §8.4), so every plausible shape is read: ``{"code",
+"message", "field"?, "holder"?}``, a Spring Boot ``{"status", "error", "message", "path"}``,
+``{"errorCode", "errorMessage"}``, plain text. A ``system:`` property named in the message becomes the
+error's field (so it survives the redaction and the client can learn a refused property)."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -28,6 +34,8 @@ from connector.http import ErrorDetail, HttpOptions, HttpTransport, error_for_st
 # Client errors this room decodes itself (HttpTransport handles 401 and the transient statuses).
 _DECODED = frozenset({400, 403, 404, 405, 409, 410, 412, 413, 415, 422, 423})
 
+_PROPERTY = re.compile(r"system:[A-Za-z_][A-Za-z0-9_]*")
+
 _VALIDATION_CODES = frozenset(
     {"UNKNOWN_FIELD", "UNKNOWN_OBJECT_TYPE", "INVALID_VALUE", "SYNTAX_ERROR", "MISSING_PARAMETER"}
 )
@@ -43,8 +51,11 @@ def parse_error_body(response: requests.Response) -> tuple[str | int | None, str
     if not isinstance(body, Mapping):
         return None, response.reason or "", None, None
     code = body.get("code", body.get("errorCode"))
-    message = body.get("message") or body.get("error") or response.reason or ""
+    message = body.get("message") or body.get("errorMessage") or body.get("error") or response.reason or ""
     field = body.get("field")
+    if not isinstance(field, str):
+        named = _PROPERTY.search(str(message))
+        field = named.group() if named else None
     holder = body.get("holder")
     return (
         code if isinstance(code, str | int) else None,
@@ -64,11 +75,11 @@ def error_from_response(response: requests.Response, operation: str) -> EnaioErr
     code, message, field, holder = parse_error_body(response)
     status = response.status_code
     kwargs: dict[str, Any] = {"operation": operation, "url": response.url, "code": code, "status": status}
-    text = message or f"HTTP {status}"
+    text = without_values(message, field) if message else f"HTTP {status}"
     if status == 423 or code == "LOCKED":
         return LockedError(text, holder=holder, **kwargs)
     if status in (400, 422) or code in _VALIDATION_CODES:
-        return ValidationError(without_values(text, field), field=field, **kwargs)
+        return ValidationError(text, field=field, **kwargs)
     if status == 404:
         return NotFoundError(text, **kwargs)
     if status == 403:

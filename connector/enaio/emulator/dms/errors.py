@@ -1,11 +1,16 @@
-"""The DMS surface's one error shape ``{"code", "message", "field"?, "holder"?}`` and the one place where
-store and statement errors become HTTP statuses."""
+"""The DMS surface's error shape and the one place where store and statement errors become HTTP statuses.
+
+Default personality: ``{"code", "message", "field"?, "holder"?}``. Documented personality (the record has
+no error body, §8.4): the other plausible shape, a Spring Boot service's default
+``{"timestamp", "status", "error", "message", "path"}`` (field and lock holder only inside the message)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
 
-from flask import Response, jsonify
+from flask import Response, jsonify, request
 
 from connector.enaio.emulator.dms.sql import SqlError
 from connector.enaio.emulator.store.errors import (
@@ -42,12 +47,29 @@ class ApiError(Exception):
         self.field = field
         self.holder = holder
 
-    def response(self) -> Response:
-        body: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.field is not None:
-            body["field"] = self.field
-        if self.holder is not None:
-            body["holder"] = self.holder
+    def response(self, documented: bool = False) -> Response:
+        body: dict[str, Any]
+        if documented:
+            message = self.message
+            if self.holder is not None and self.holder not in message:
+                message = f"{message} (checked out by {self.holder})"
+            try:
+                reason = HTTPStatus(self.status).phrase
+            except ValueError:
+                reason = "Error"
+            body = {
+                "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "status": self.status,
+                "error": reason,
+                "message": message,
+                "path": request.path,
+            }
+        else:
+            body = {"code": self.code, "message": self.message}
+            if self.field is not None:
+                body["field"] = self.field
+            if self.holder is not None:
+                body["holder"] = self.holder
         response = jsonify(body)
         response.status_code = self.status
         if self.status == 401:

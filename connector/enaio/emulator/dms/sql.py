@@ -9,13 +9,20 @@ Grammar (keywords case-insensitive)::
     and_expr   := primary {AND primary}
     primary    := "(" or_expr ")" | column predicate
     predicate  := cmp value | [NOT] IN "(" value {"," value} ")" | IS [NOT] NULL
-                | BETWEEN value AND value | LIKE value
+                | BETWEEN value AND value | LIKE value [ESCAPE 'c']
     cmp        := "=" | "<>" | "!=" | "<" | "<=" | ">" | ">="
     value      := 'text' | number | 2018-04-01[T12:00:00[+02:00]] | DATE 'text' | TIMESTAMP 'text' | @param
     sort       := column [ASC | DESC]
 
-Values are brought to the field's type here, so the store compares typed values. Nothing is evaluated
-with ``eval`` and no SQL reaches a database.
+Values are brought to the field's type here, so the store compares typed values. A LIKE pattern (SQL
+``%``/``_``, escaped with the ``ESCAPE`` character) becomes the store's enaio mask (``*``/``?``). Nothing is
+evaluated with ``eval`` and no SQL reaches a database.
+
+Personalities: ``documented`` knows only the system properties the public record names for searches
+(enaio-rest.md §10.1) plus ``system:FOLDERID``/``system:REGISTERID`` in SELECT (§10.2 names them as an
+object's current parent); ``system:SDSTA_ID``/``system:SDREG_ID`` only for document types (a document's
+location record, enaio-serverapi.md §3.4); without an ``ESCAPE`` clause a backslash escapes (the CMIS rule),
+where the default personality has no escape character then (SQL-92).
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from connector import timeutil
-from connector.enaio.model import FieldValue
+from connector.enaio.model import FieldValue, ObjectKind
 from connector.enaio.objdef import (
     FieldValueError,
     ObjectDefinition,
@@ -46,6 +53,8 @@ SYSTEM_FIELDS: Mapping[str, tuple[System, str]] = {
     "system:parentId": (System.PARENT_ID, "int"),
     "system:SDSTA_ID": (System.FOLDER_ID, "int"),
     "system:SDREG_ID": (System.REGISTER_ID, "int"),
+    "system:FOLDERID": (System.FOLDER_ID, "int"),
+    "system:REGISTERID": (System.REGISTER_ID, "int"),
     "system:creationDate": (System.CREATED, "datetime"),
     "system:lastModificationDate": (System.MODIFIED, "datetime"),
     "system:createdBy": (System.CREATOR, "text"),
@@ -61,6 +70,8 @@ SELECTABLE_SYSTEM = (
     "system:parentId",
     "system:SDSTA_ID",
     "system:SDREG_ID",
+    "system:FOLDERID",
+    "system:REGISTERID",
     "system:createdBy",
     "system:creationDate",
     "system:lastModifiedBy",
@@ -69,9 +80,40 @@ SELECTABLE_SYSTEM = (
     "system:lockedBy",
     "system:deleted",
 )
-"""System properties a SELECT may name (and the GET of one object returns)."""
+"""System properties a SELECT may name (and the GET of one object returns), default personality."""
+
+DOCUMENTED_SYSTEM = (
+    "system:objectId",
+    "system:objectTypeId",
+    "system:baseTypeId",
+    "system:creationDate",
+    "system:lastModificationDate",
+    "system:createdBy",
+    "system:lastModifiedBy",
+    "system:SDSTA_ID",
+    "system:SDREG_ID",
+)
+"""The system properties enaio-rest.md §10.1 names as queryable: the documented personality's whole set for
+WHERE and ORDER BY (``SDSTA_ID``/``SDREG_ID`` on document types only)."""
+
+DOCUMENTED_SELECT_ONLY = ("system:FOLDERID", "system:REGISTERID")
+"""Selectable in the documented personality, not usable in conditions (§10.2 names them as the current
+parent of an object, not as search fields)."""
+
+DOCUMENT_ONLY = frozenset({"system:SDSTA_ID", "system:SDREG_ID"})
 
 _SYSTEM_BY_FOLDED = {name.casefold(): name for name in SELECTABLE_SYSTEM}
+
+
+def selectable_system(documented: bool, object_type: ObjectType) -> tuple[str, ...]:
+    """The system properties a SELECT may name for ``object_type`` in a personality."""
+    if not documented:
+        return SELECTABLE_SYSTEM
+    names = DOCUMENTED_SYSTEM + DOCUMENTED_SELECT_ONLY
+    if object_type.kind is ObjectKind.DOCUMENT:
+        return names
+    return tuple(name for name in names if name not in DOCUMENT_ONLY)
+
 
 _KEYWORDS = frozenset(
     {
@@ -92,6 +134,7 @@ _KEYWORDS = frozenset(
         "BETWEEN",
         "DATE",
         "TIMESTAMP",
+        "ESCAPE",
     }
 )
 
@@ -180,12 +223,14 @@ class _Parser:
         objdef: ObjectDefinition,
         parameters: Mapping[str, Any],
         tz: ZoneInfo,
+        documented: bool = False,
     ) -> None:
         self.tokens = tokenize(statement)
         self.index = 0
         self.objdef = objdef
         self.parameters = parameters
         self.tz = tz
+        self.documented = documented
         self.type: ObjectType | None = None
 
     # -- token helpers -------------------------------------------------------------------------
@@ -272,13 +317,32 @@ class _Parser:
         return token.text
 
     def resolve_select(self, name: str) -> str:
+        if ":" in name:
+            self.check_documented(name, select=True)
         if name.casefold() in _SYSTEM_BY_FOLDED:
             return _SYSTEM_BY_FOLDED[name.casefold()]
         return self.column_named(name).name
 
+    def check_documented(self, name: str, *, select: bool) -> None:
+        """The documented personality refuses every system property the record does not name (400)."""
+        assert self.type is not None  # noqa: S101 - FROM is parsed before any column is resolved
+        if not self.documented:
+            return
+        allowed = selectable_system(True, self.type)
+        if not select:
+            allowed = tuple(known for known in allowed if known not in DOCUMENTED_SELECT_ONLY)
+        if name not in allowed:  # the documented server is case-sensitive
+            raise SqlError(
+                "UNKNOWN_PROPERTY",
+                f"Property {name} is not supported for object type {self.type.internal}",
+                field=name,
+                status=400,
+            )
+
     def column_named(self, name: str) -> Column:
         assert self.type is not None  # noqa: S101 - FROM is parsed before any column is resolved
         if ":" in name:
+            self.check_documented(name, select=False)
             for known, (system, kind) in SYSTEM_FIELDS.items():
                 if known.casefold() == name.casefold():
                     return Column(known, system, kind)
@@ -372,7 +436,20 @@ class _Parser:
             high = self.value()
             return self.condition(column, Op.BETWEEN, [low, high])
         if self.accept_keyword("LIKE"):
-            return self.condition(column, Op.LIKE, [self.value()])
+            pattern = self.value()
+            escape: str | None = "\\" if self.documented else None
+            if self.accept_keyword("ESCAPE"):
+                token = self.current
+                if token.kind != "string" or len(_unquote(token.text)) != 1:
+                    self.fail("expected one quoted escape character after ESCAPE")
+                self.advance()
+                escape = _unquote(token.text)
+            if not isinstance(pattern.raw, str):
+                raise SqlError(
+                    "INVALID_VALUE", f"LIKE on {column.name} needs a text pattern", field=column.name
+                )
+            mask = like_mask(pattern.raw, escape, column.name)
+            return self.condition(column, Op.LIKE, [_Literal(mask, pattern.pos)])
         self.fail(f"expected a comparison after {column.name}")
         raise AssertionError("unreachable")
 
@@ -478,6 +555,40 @@ class _Parser:
         return str(raw)
 
 
+def like_mask(pattern: str, escape: str | None, field: str) -> str:
+    """An SQL LIKE pattern (``%`` any run, ``_`` one character, ``escape`` + char = that char) as the
+    store's enaio mask (``*``/``?``; ``%`` and ``_`` are literal there). A literal ``*`` or ``?`` has no
+    form in an enaio mask, so it is refused rather than silently widened."""
+    out: list[str] = []
+    chars = iter(pattern)
+    for ch in chars:
+        if escape is not None and ch == escape:
+            nxt = next(chars, None)
+            if nxt is None or nxt not in ("%", "_", escape):
+                raise SqlError(
+                    "INVALID_QUERY",
+                    f"LIKE pattern on {field}: the escape character must precede %, _ or itself",
+                    field=field,
+                )
+            ch = nxt
+            literal = True
+        else:
+            literal = False
+        if not literal and ch == "%":
+            out.append("*")
+        elif not literal and ch == "_":
+            out.append("?")
+        elif ch in ("*", "?"):
+            raise SqlError(
+                "UNSUPPORTED_QUERY",
+                f"LIKE pattern on {field}: a literal {ch} cannot be searched (enaio masks use it)",
+                field=field,
+            )
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def _unquote(text: str) -> str:
     return text[1:-1].replace("''", "'")
 
@@ -487,10 +598,12 @@ def parse_statement(
     objdef: ObjectDefinition,
     parameters: Mapping[str, Any] | None = None,
     tz: ZoneInfo | None = None,
+    *,
+    documented: bool = False,
 ) -> Statement:
     """Parse and resolve one search statement; :class:`SqlError` names what is wrong."""
     if not isinstance(statement, str) or not statement.strip():
         raise SqlError("SYNTAX_ERROR", "the query has no statement")
     return _Parser(
-        statement, objdef, parameters or {}, tz or timeutil.zone(timeutil.DEFAULT_ZONE)
+        statement, objdef, parameters or {}, tz or timeutil.zone(timeutil.DEFAULT_ZONE), documented
     ).statement()

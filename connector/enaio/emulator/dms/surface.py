@@ -31,6 +31,8 @@ from connector.enaio.query import Deleted, Query
 API_VERSION = "dms-emulator/1"
 DEFAULT_MAX_ITEMS = 50
 MAX_ITEMS_CAP = 10_000
+DOCUMENTED_MAX_ITEMS_CAP = 100
+"""The documented personality answers at most this many hits per page, whatever ``maxItems`` asks for."""
 HISTORY_PAGE = 50
 _CHUNK = 64 * 1024
 
@@ -81,6 +83,7 @@ def blueprint(state: EmulatorState) -> Blueprint:
     objdef = state.objdef
     store = state.store
     tz = state.tz
+    documented = state.documented
 
     def user() -> str:
         auth = request.authorization
@@ -92,26 +95,26 @@ def blueprint(state: EmulatorState) -> Blueprint:
     def authenticate() -> Response | None:
         auth = request.authorization
         if auth is None or auth.type != "basic" or not state.check_password(auth.username, auth.password):
-            return ApiError(401, "UNAUTHORIZED", "valid Basic credentials required").response()
+            return ApiError(401, "UNAUTHORIZED", "valid Basic credentials required").response(documented)
         return None
 
     @bp.errorhandler(ApiError)
     @bp.errorhandler(SqlError)
     @bp.errorhandler(StoreError)
     def on_error(exc: Exception) -> Response:
-        return api_error(exc).response()
+        return api_error(exc).response(documented)
 
     @bp.errorhandler(HTTPException)
     def on_http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
         code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "TOO_LARGE"}.get(status, "BAD_REQUEST")
-        return ApiError(status, code, exc.description or exc.name).response()
+        return ApiError(status, code, exc.description or exc.name).response(documented)
 
     def type_of(obj: EnaioObject) -> ObjectType:
         return objdef.type_by_id(obj.type_id)
 
     def object_json(obj: EnaioObject) -> dict[str, Any]:
-        return render_object(obj, type_of(obj), tz)
+        return render_object(obj, type_of(obj), tz, documented=documented)
 
     # -- service -------------------------------------------------------------------------------
 
@@ -153,12 +156,15 @@ def blueprint(state: EmulatorState) -> Blueprint:
         if not isinstance(statement, str):
             raise ApiError(400, "SYNTAX_ERROR", "query.statement must be a string")
         skip = _int_arg(query_body.get("skipCount"), "skipCount", 0, 0)
-        max_items = _int_arg(
-            query_body.get("maxItems", query_body.get("limit")), "maxItems", DEFAULT_MAX_ITEMS, 1
+        asked = (
+            query_body.get("maxItems") if documented else query_body.get("maxItems", query_body.get("limit"))
         )
-        max_items = min(max_items, MAX_ITEMS_CAP)
+        max_items = _int_arg(asked, "maxItems", DEFAULT_MAX_ITEMS, 1)
+        max_items = min(max_items, DOCUMENTED_MAX_ITEMS_CAP if documented else MAX_ITEMS_CAP)
         mode = query_body.get("handleDeletedDocuments") or "DELETED_DOCUMENTS_EXCLUDE"
         deleted = _DELETED.get(str(mode).upper())
+        if documented and not str(mode).startswith("DELETED_DOCUMENTS_"):
+            deleted = None
         if deleted is None:
             raise ApiError(400, "INVALID_REQUEST", f"handleDeletedDocuments {mode!r} is not supported")
         parameters = query_body.get("parameters") or {}
@@ -166,24 +172,30 @@ def blueprint(state: EmulatorState) -> Blueprint:
             raise ApiError(400, "INVALID_REQUEST", "parameters must be an object")
         options = query_body.get("options") or {}
         with_files = not isinstance(options, dict) or options.get("FileInfo", 1) not in (0, "0", False)
-        parsed = parse_statement(statement, objdef, parameters, tz)
+        parsed = parse_statement(statement, objdef, parameters, tz, documented=documented)
         query = Query(parsed.type.internal, where=parsed.where, order_by=parsed.order_by, deleted=deleted)
         page = store.search(query, offset=skip, limit=max_items)
         objects = [
-            render_object(obj, parsed.type, tz, parsed.columns or [f.internal for f in parsed.type.fields])
+            render_object(
+                obj,
+                parsed.type,
+                tz,
+                parsed.columns or [f.internal for f in parsed.type.fields],
+                documented=documented,
+            )
             for obj in page.objects
         ]
         if not with_files:
             for rendered in objects:
                 rendered.pop("contentStreams", None)
-        return jsonify(
-            {
-                "objects": objects,
-                "numItems": len(objects),
-                "hasMoreItems": skip + len(objects) < page.total,
-                "totalNumItems": page.total,
-            }
-        )
+        answer: dict[str, Any] = {
+            "objects": objects,
+            "numItems": len(objects),
+            "hasMoreItems": skip + len(objects) < page.total,
+        }
+        if not documented:  # documented: totalNumItems only "fixed in 6.8.0" (S7 1.3), so left out
+            answer["totalNumItems"] = page.total
+        return jsonify(answer)
 
     # -- read ----------------------------------------------------------------------------------
 
@@ -398,7 +410,7 @@ def blueprint(state: EmulatorState) -> Blueprint:
         return store.get(object_id)
 
     def minimal(obj: EnaioObject) -> dict[str, Any]:
-        return {"properties": {"system:objectId": {"value": str(obj.id)}}}
+        return {"properties": {"system:objectId": {"value": obj.id if documented else str(obj.id)}}}
 
     @bp.post("/objects")
     def write_objects() -> Response:
