@@ -5,29 +5,40 @@ from __future__ import annotations
 import csv
 import importlib.util
 import json
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from connector.errors import ConfigurationError
+from connector.errors import ConfigurationError, UsageError
 from connector.pseudonym import DEMO_KEY, Pseudonymizer
 from jobs.cli import main
 from jobs.kennzahlen import KennzahlenResult, compute, load_params, parse_period
-from jobs.kennzahlen.outputs import DEFAULT_FORMATS, parse_formats, write_outputs
+from jobs.kennzahlen.breakdowns import DIMENSION_LABELS
+from jobs.kennzahlen.outputs import DEFAULT_FORMATS, parse_csv_dialect, parse_formats, write_outputs
 from jobs.kennzahlen.outputs.fmt import de_number, neutralize_formula
 from jobs.kennzahlen.outputs.html import render_html
-from jobs.kennzahlen.outputs.tabular import CSV_COLUMNS
-from jobs.kennzahlen.outputs.xlsx import SHEET_AUSWERTUNG, SHEET_KENNZAHLEN, breakdown_sheet_name
+from jobs.kennzahlen.outputs.tabular import csv_columns
+from jobs.kennzahlen.outputs.xlsx import (
+    SHEET_AUSWERTUNG,
+    SHEET_ERLAEUTERUNGEN,
+    SHEET_KENNZAHLEN,
+    breakdown_sheet_name,
+)
 from jobs.kennzahlen.params import default_params_path
 from schemas import Kennzahlwert
 from tests.kennzahlen_data import FORMULA_KOMMUNE, dataset, params
 
 
+CREATED = datetime(2018, 7, 2, 8, 30, tzinfo=UTC)
+
+
 def _result() -> KennzahlenResult:
-    return compute(dataset(), parse_period("2018-Q2"), params(threshold=2), Pseudonymizer(DEMO_KEY))
+    got = compute(dataset(), parse_period("2018-Q2"), params(threshold=2), Pseudonymizer(DEMO_KEY))
+    return replace(got, created_at=CREATED)  # a fixed creation time: identical input, identical report
 
 
 @pytest.fixture(scope="module")
@@ -50,23 +61,38 @@ def test_json_is_schema_valid_and_ordered(written: Path) -> None:
     assert not any("P1" in r.dimensions.values() for r in records)  # Personalnummern only pseudonymous
 
 
-def test_csv_columns(written: Path) -> None:
-    with (written / "kennzahlen.csv").open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.reader(handle))
-    assert tuple(rows[0]) == CSV_COLUMNS
-    total = next(r for r in rows[1:] if r[0] == "K03" and r[7] == "{}")
-    assert total[2] == "4"
-    assert total[8] == "false"
-    suppressed = next(r for r in rows[1:] if r[0] == "B01" and "PRIVATWOHNUNG" in r[7])
-    assert suppressed[2] == ""
-    assert suppressed[8] == "true"
+def test_csv_rfc4180_for_programs(tmp_path: Path) -> None:
+    result = _result()
+    write_outputs(result, tmp_path, ["csv"], csv_dialect="rfc4180")
+    data = (tmp_path / "kennzahlen.csv").read_bytes()
+    assert not data.startswith(b"\xef\xbb\xbf")
+    with (tmp_path / "kennzahlen.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert tuple(rows[0]) == csv_columns(result.values)
+    total = next(r for r in rows if r["code"] == "K03" and not any(r[d] for d in DIMENSION_LABELS))
+    assert total["value"] == "4"
+    assert total["suppressed"] == "false"
+    suppressed = next(r for r in rows if r["code"] == "B01" and r["unterbringungsart"] == "PRIVATWOHNUNG")
+    assert suppressed["value"] == ""
+    assert suppressed["suppressed"] == "true"
+    vzae = next(r for r in rows if r["code"] == "K01" and not any(r[d] for d in DIMENSION_LABELS))
+    assert vzae["value"] == "1.47"  # decimal point for programs
+    assert any(r["integrationsmanager"].startswith("v1_") for r in rows)  # the JSON's pseudonyms
+
+
+def test_csv_dialect_names() -> None:
+    assert parse_csv_dialect("RFC4180") == "rfc4180"
+    assert parse_csv_dialect("excel") == "excel"
+    with pytest.raises(UsageError, match="--csv-dialect"):
+        parse_csv_dialect("tsv")
 
 
 def test_xlsx_layout_text_and_formats(written: Path) -> None:
     book = load_workbook(written / "kennzahlen.xlsx")
     assert book.sheetnames[:2] == [SHEET_AUSWERTUNG, SHEET_KENNZAHLEN]
     assert breakdown_sheet_name("kommune") in book.sheetnames
-    assert breakdown_sheet_name("integrationsmanager") == "nach IM (Pseudonym)"
+    assert breakdown_sheet_name("integrationsmanager") not in book.sheetnames  # names staff: no pseudonyms
+    assert SHEET_ERLAEUTERUNGEN in book.sheetnames
     sheet = book[SHEET_AUSWERTUNG]
     rows = list(sheet.iter_rows())
     header = next(r for r in rows if r[0].value == "Personalnummer")
@@ -89,6 +115,7 @@ def test_xlsx_layout_text_and_formats(written: Path) -> None:
     formula = next(c for c in kommune if c.value == FORMULA_KOMMUNE)
     assert formula.data_type == "s"  # stored as text, never as a formula
     stichtag = next(r for r in book[SHEET_KENNZAHLEN].iter_rows() if r[0].value == "Stichtag")
+    assert stichtag[1].value.date() == date(2018, 6, 30)
     assert stichtag[1].number_format == "DD.MM.YYYY"
     assert stichtag[1].value.tzinfo is None
     # no other sheet shows Personalnummern
@@ -176,7 +203,7 @@ def test_site_labels_and_zielgruppe_title_come_from_parameters(tmp_path: Path) -
     assert p1[1] == "Team Steinlach"
     # without a site label the catalogue key is shown as it is (no county names in code)
     plain = compute(dataset(), parse_period("2018-Q2"), params(threshold=1), Pseudonymizer(DEMO_KEY))
-    assert "<td>Moessingen</td>" in render_html(plain)
+    assert "<td>MOESSINGEN</td>" in render_html(plain)  # the key itself, not a made-up "Moessingen"
 
 
 def test_unknown_label_dimension_is_a_configuration_error(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from connector.pseudonym import Pseudonymizer
@@ -75,6 +75,13 @@ class KennzahlenResult:
     labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Display labels per dimension and value (catalogue labels of the site, `labels` in kennzahlen.yaml)."""
     zielgruppe_cutoff: date | None = None
+    public_threshold: int | None = None
+    """Small-cell threshold of the public committee report (html/pdf); None = `threshold`."""
+    county: str = ""
+    """County name shown on every report (the mapping profile's `county.name`)."""
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    data_as_of: datetime | None = None
+    """When the data was read from enaio; None = when the result was built (the reading ends there)."""
 
     def total(self, code: str) -> int | Decimal | None:
         for value in self.values:
@@ -146,6 +153,7 @@ def compute(
         not_computed=skipped,
         labels=merged,
         zielgruppe_cutoff=params.zielgruppe.cutoff,
+        public_threshold=params.suppression.public_threshold,
     )
 
 
@@ -155,7 +163,7 @@ def _records(
     out: list[Kennzahlwert] = []
     threshold = params.suppression.threshold
     hidden_by_code = {
-        m.code: suppressed_cells(raw[m.code], threshold)
+        m.code: suppressed_cells(raw[m.code], threshold, code=m.code)
         for m in METRICS
         if m.suppressible and m.kind == "count" and m.code in raw
     }

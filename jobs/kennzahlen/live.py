@@ -16,6 +16,10 @@ __all__ = ["Sink", "catalogue_labels", "reader_input", "tap"]
 _LABELLED: Final[Mapping[str, tuple[tuple[str, str], ...]]] = {
     "regionalteam": (("beratungsfall", "regionalteam"), ("mitarbeitende", "regionalteam")),
     "kommune": (("klient", "wohnkommune"),),
+    "geschlecht": (("klient", "geschlecht"),),
+    "staatsangehoerigkeit": (("klient", "staatsangehoerigkeit"),),
+    "aufenthaltsstatus": (("klient", "aufenthaltsstatus"),),
+    "abschlussgrund": (("beratungsfall", "abschlussgrund"),),
 }
 """Breakdown dimensions whose values are site catalogue keys, and the schema fields they come from."""
 

@@ -42,6 +42,18 @@ class _Foerderung(_Closed):
 
 class _Suppression(_Closed):
     threshold: int = Field(default=5, ge=1)
+    """Outputs for the state and the county's staff (xlsx, csv, json)."""
+    public_threshold: int | None = Field(default=None, ge=1)
+    """The public committee report (html, pdf), applied on top; None = `threshold`; never below it."""
+
+    @model_validator(mode="after")
+    def _check_public(self) -> Self:
+        if self.public_threshold is not None and self.public_threshold < self.threshold:
+            raise ValueError(
+                f"public_threshold {self.public_threshold} is below threshold {self.threshold}: the public "
+                "report would show cells the state report hides"
+            )
+        return self
 
 
 class _Breakdowns(_Closed):

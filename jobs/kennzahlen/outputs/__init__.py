@@ -10,11 +10,29 @@ from typing import Final
 from connector.errors import UsageError
 from jobs.kennzahlen.compute import KennzahlenResult
 from jobs.kennzahlen.outputs.html import require_pdf_support, write_html, write_pdf
-from jobs.kennzahlen.outputs.tabular import write_csv, write_json
+from jobs.kennzahlen.outputs.tabular import (
+    CSV_DIALECTS,
+    DEFAULT_CSV_DIALECT,
+    CsvDialect,
+    parse_csv_dialect,
+    write_csv,
+    write_json,
+)
 from jobs.kennzahlen.outputs.xlsx import write_xlsx
 from jobs.kennzahlen.staging import Staging, check_out_dir
 
-__all__ = ["DEFAULT_FORMATS", "FORMATS", "output_names", "parse_formats", "stage_outputs", "write_outputs"]
+__all__ = [
+    "CSV_DIALECTS",
+    "DEFAULT_CSV_DIALECT",
+    "DEFAULT_FORMATS",
+    "FORMATS",
+    "CsvDialect",
+    "output_names",
+    "parse_csv_dialect",
+    "parse_formats",
+    "stage_outputs",
+    "write_outputs",
+]
 
 Writer = Callable[[KennzahlenResult, Path], Path]
 
@@ -43,16 +61,35 @@ def output_names(formats: Iterable[str]) -> list[str]:
     return [FORMATS[f][0] for f in formats]
 
 
-def stage_outputs(result: KennzahlenResult, staging: Staging, formats: Iterable[str]) -> None:
-    """Write the chosen formats into the staging directory (moved into place by `staging.commit()`)."""
-    for file_name, writer in (FORMATS[f] for f in formats):
-        staging.write(file_name, partial(writer, result))
+def stage_outputs(
+    result: KennzahlenResult,
+    staging: Staging,
+    formats: Iterable[str],
+    *,
+    csv_dialect: CsvDialect = DEFAULT_CSV_DIALECT,
+) -> None:
+    """Write the chosen formats into the staging directory (moved into place by `staging.commit()`).
+
+    `csv_dialect`: `excel` (German Excel, the default) or `rfc4180` (programs); see `outputs.tabular`.
+    """
+    for name in formats:
+        file_name, writer = FORMATS[name]
+        if name == "csv":
+            staging.write(file_name, partial(write_csv, result, dialect=csv_dialect))
+        else:
+            staging.write(file_name, partial(writer, result))
 
 
-def write_outputs(result: KennzahlenResult, out_dir: Path, formats: Iterable[str]) -> list[Path]:
+def write_outputs(
+    result: KennzahlenResult,
+    out_dir: Path,
+    formats: Iterable[str],
+    *,
+    csv_dialect: CsvDialect = DEFAULT_CSV_DIALECT,
+) -> list[Path]:
     """All chosen formats, all or nothing."""
     chosen = list(formats)
     check_out_dir(out_dir, output_names(chosen))
     with Staging(out_dir) as staging:
-        stage_outputs(result, staging, chosen)
+        stage_outputs(result, staging, chosen, csv_dialect=csv_dialect)
         return staging.commit()

@@ -43,7 +43,8 @@ def bar_chart(
     """
     with plt.rc_context(cast(Any, _RC)):
         height = max(2.4, 0.32 * len(categories) + 1.0) if horizontal else 3.0
-        fig, ax = plt.subplots(figsize=(width_in, height))
+        # constrained layout keeps room for a legend outside the axes: it never covers a bar
+        fig, ax = plt.subplots(figsize=(width_in, height), layout="constrained")
         try:
             count = max(1, len(series))
             step = 0.8 / count
@@ -82,8 +83,7 @@ def bar_chart(
                 ax.yaxis.set_major_formatter(formatter)
             ax.set_title(title, loc="left", fontsize=10)
             if len(series) > 1:
-                ax.legend(frameon=False, fontsize=8)
-            fig.tight_layout()
+                fig.legend(frameon=False, fontsize=8, loc="outside lower center", ncols=len(series))
             buffer = io.StringIO()
             fig.savefig(buffer, format="svg", metadata={"Date": None})
         finally:

@@ -7,21 +7,25 @@ site's object definition and `labels` in mappings/kennzahlen.yaml, carried by th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
-from jobs.kennzahlen.breakdowns import DIMENSION_LABELS
+from connector.timeutil import DEFAULT_ZONE, zone
+from jobs.kennzahlen.breakdowns import DIMENSION_LABELS, SONSTIGE, UNBEKANNT
 
 __all__ = [
     "LABELS",
     "SUPPRESSED",
     "de_date",
+    "de_datetime",
     "de_number",
     "dimension_title",
     "label",
     "neutralize_formula",
+    "ordered",
 ]
 
 SUPPRESSED: Final = "•"
@@ -37,6 +41,10 @@ LABELS: Final[dict[str, str]] = {
     "MAENNLICH": "männlich",
     "DIVERS": "divers",
     "OHNE_ANGABE": "ohne Angabe",
+    "UNBEKANNT": "unbekannt",
+    "unbekannt": "unbekannt",
+    "ja": "ja",
+    "nein": "nein",
     "SPRACHE": "Sprache",
     "KINDER_FAMILIE_KITA": "Kinder, Familie, Kita",
     "SCHULE_BILDUNG": "Schule, Bildung",
@@ -75,10 +83,55 @@ LABELS: Final[dict[str, str]] = {
 
 
 def label(value: str, site_labels: Mapping[str, str] | None = None) -> str:
-    """The display text of a value: the site's label if given, else the schema's, else the value itself."""
+    """The display text of a value: the site's label (catalogue of the object definition, `labels` in
+    kennzahlen.yaml) if given, else the schema's; a key without any label is shown as it is."""
+    if value.casefold() == UNBEKANNT:
+        return UNBEKANNT  # one "unbekannt", whatever a catalogue calls its own UNBEKANNT entry
     if site_labels and value in site_labels:
         return site_labels[value]
-    return LABELS.get(value, value.replace("_", " ").capitalize() if value.isupper() else value)
+    return LABELS.get(value, value)
+
+
+_FIXED_ORDER: Final[Mapping[str, tuple[str, ...]]] = {
+    "unterbringungsart": (
+        "VORLAEUFIGE_UNTERBRINGUNG",
+        "ANSCHLUSSUNTERBRINGUNG",
+        "PRIVATWOHNUNG",
+        "JUGENDHILFE",
+        "SONSTIGE",
+    ),
+    "zielgruppe": ("ja", "nein"),
+    "geschlecht": ("WEIBLICH", "MAENNLICH", "DIVERS", "OHNE_ANGABE"),
+    "zielstatus": (
+        "OFFEN",
+        "IN_BEARBEITUNG",
+        "ERREICHT",
+        "TEILWEISE_ERREICHT",
+        "NICHT_ERREICHT",
+        "VERWORFEN",
+    ),
+}
+_AGE_BAND: Final = re.compile(r"^(\d+)\s*(?:[–-]|\+)")
+
+
+def _sort_key(dimension: str, value: str, site_labels: Mapping[str, str] | None) -> tuple[int, int, str]:
+    if value.casefold() in (UNBEKANNT, "ohne_angabe"):
+        return (3, 0 if value.casefold() == "ohne_angabe" else 1, "")  # rows without an attribute come last
+    if value == SONSTIGE or value == "SONSTIGE":
+        return (2, 0, "")
+    fixed = _FIXED_ORDER.get(dimension, ())
+    if value in fixed:
+        return (0, fixed.index(value), "")
+    band = _AGE_BAND.match(value) if dimension == "altersgruppe" else None
+    if band:
+        return (0, int(band.group(1)), "")
+    return (1, 0, label(value, site_labels).casefold())
+
+
+def ordered(dimension: str, values: Iterable[str], site_labels: Mapping[str, str] | None = None) -> list[str]:
+    """Rows in the reader's order: fixed orders (Unterbringungsart as the county reports it), age groups by
+    age, everything else by its label; "Sonstige", then "ohne Angabe" and "unbekannt" last."""
+    return sorted(values, key=lambda v: (_sort_key(dimension, v, site_labels), v))
 
 
 def dimension_title(dimension: str, zielgruppe_cutoff: date | None = None) -> str:
@@ -110,6 +163,14 @@ def de_number(value: int | Decimal | float | None, decimals: int = 0, suppressed
 
 def de_date(day: date | None) -> str:
     return "" if day is None else f"{day.day:02d}.{day.month:02d}.{day.year:04d}"
+
+
+def de_datetime(moment: datetime | None, zone_name: str = DEFAULT_ZONE) -> str:
+    """`06.12.2026, 09:31 Uhr` in the county's local time."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(zone(zone_name))
+    return f"{de_date(local.date())}, {local.hour:02d}:{local.minute:02d} Uhr"
 
 
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")

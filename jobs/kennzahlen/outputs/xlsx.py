@@ -1,4 +1,8 @@
-"""XLSX workbook: "Auswertung Zeitraum" (state template, per Personalnummer), totals, a sheet per breakdown.
+"""XLSX workbook for the state (Verwendungsnachweis) and the county's own use: "Auswertung Zeitraum" (state
+template, per Personalnummer), totals, a sheet per breakdown, explanations.
+
+The workbook names staff by Personalnummer, so it has no sheet per Integrationsmanager*in pseudonym: a
+pseudonym row repeating a figure of a Personalnummer row would undo the pseudonym for anyone holding the file.
 
 Written with openpyxl's write-only mode (rows streamed to disk). Text cells are always stored as text, so a
 value starting with `=` can never become a formula; dates are written as naive dates; number formats use
@@ -18,14 +22,22 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from jobs.kennzahlen.breakdowns import DIMENSION_LABELS
-from jobs.kennzahlen.compute import KennzahlenResult, StaffRow
-from jobs.kennzahlen.outputs.fmt import de_date, dimension_title, label
+from jobs.kennzahlen.compute import PSEUDONYM_FIELD, KennzahlenResult, StaffRow
+from jobs.kennzahlen.outputs.fmt import dimension_title, label, ordered
+from jobs.kennzahlen.outputs.view import AUDIENCES, EXPLANATIONS, head_lines, nicht_zaehlbar, unify_unknown
 from schemas import Kennzahlwert
 
-__all__ = ["SHEET_AUSWERTUNG", "SHEET_KENNZAHLEN", "breakdown_sheet_name", "write_xlsx"]
+__all__ = [
+    "SHEET_AUSWERTUNG",
+    "SHEET_ERLAEUTERUNGEN",
+    "SHEET_KENNZAHLEN",
+    "breakdown_sheet_name",
+    "write_xlsx",
+]
 
 SHEET_AUSWERTUNG: Final = "Auswertung Zeitraum"
 SHEET_KENNZAHLEN: Final = "Kennzahlen gesamt"
+SHEET_ERLAEUTERUNGEN: Final = "Erläuterungen"
 FORMAT_COUNT: Final = "#,##0"
 FORMAT_VZAE: Final = "#,##0.00"
 FORMAT_SHARE: Final = "#,##0.0"
@@ -86,11 +98,10 @@ def _row(
 
 
 def _heading(sheet: Any, result: KennzahlenResult, title: str) -> None:
-    period = result.period
     _row(sheet, [title], bold=True)
-    _row(sheet, ["Zeitraum", f"{de_date(period.start)} – {de_date(period.end)}"])
-    _row(sheet, ["Stichtag", period.stichtag])
-    _row(sheet, ["Regelversion", result.rule_version])
+    for name, text in head_lines(result):
+        _row(sheet, [name, result.period.stichtag if name == "Stichtag" else text])
+    _row(sheet, ["Empfänger", AUDIENCES["xlsx"]])
     _row(sheet, [])
 
 
@@ -126,45 +137,90 @@ def _staff_sheet(workbook: Workbook, result: KennzahlenResult) -> None:
 
 def _totals_sheet(workbook: Workbook, result: KennzahlenResult) -> None:
     sheet = workbook.create_sheet(SHEET_KENNZAHLEN)
-    sheet.column_dimensions["B"].width = 60
+    sheet.column_dimensions["A"].width = 60
     _heading(sheet, result, "Kennzahlen Integrationsmanagement – Kreis gesamt")
-    _row(sheet, ["Code", "Kennzahl", "Wert", "Einheit", "Stichtag"], bold=True)
+    _row(sheet, ["Kennzahl", "Wert", "Einheit", "Stichtag", "Code"], bold=True)
     for value in result.values:
         if not value.dimensions:
             _row(
                 sheet,
-                [value.code, value.name, value.value, value.unit, value.stichtag],
-                [None, None, _number_format(value)],
+                [value.name, value.value, value.unit, value.stichtag, value.code],
+                [None, _number_format(value)],
             )
     if result.not_computed:
         _row(sheet, [])
+        _row(sheet, ["Nicht berechnet", "Grund", "", "", "Code"], bold=True)
         for code, reason in result.not_computed.items():
-            _row(sheet, [code, reason])
+            metric = result.metrics.get(code)
+            _row(sheet, [metric.name if metric else code, reason, "", "", code])
+    not_counted = nicht_zaehlbar(result)
+    if not_counted:
+        _row(sheet, [])
+        _row(sheet, ["Nicht gezählte Datensätze (nicht zählbar)", "Anzahl", "Grund", "", "Code"], bold=True)
+        for code, reasons in not_counted.items():
+            metric = result.metrics.get(code)
+            for reason, count in sorted(reasons.items()):
+                _row(sheet, [metric.name if metric else code, count, reason, "", code], [None, FORMAT_COUNT])
 
 
 def _breakdown_sheets(workbook: Workbook, result: KennzahlenResult) -> None:
-    dimensions: dict[str, list[Kennzahlwert]] = {}
-    for value in result.values:
+    dimensions: dict[str, dict[str, list[Kennzahlwert]]] = {}
+    for value in unify_unknown(result.values):
         if len(value.dimensions) == 1:
             (dimension,) = value.dimensions
-            dimensions.setdefault(dimension, []).append(value)
+            if dimension == PSEUDONYM_FIELD:
+                continue  # staff are in "Auswertung Zeitraum" by Personalnummer; see the module doc
+            dimensions.setdefault(dimension, {}).setdefault(value.code, []).append(value)
     order = list(DIMENSION_LABELS)
     for dimension in sorted(dimensions, key=lambda d: (order.index(d) if d in order else 99, d)):
         sheet = workbook.create_sheet(breakdown_sheet_name(dimension))
-        sheet.column_dimensions["B"].width = 60
-        sheet.column_dimensions["C"].width = 28
+        sheet.column_dimensions["A"].width = 60
+        sheet.column_dimensions["B"].width = 28
         header = dimension_title(dimension, result.zielgruppe_cutoff)
         _heading(sheet, result, f"Kennzahlen nach {header}")
-        _row(sheet, ["Code", "Kennzahl", header, "Wert", "Einheit", "unterdrückt"], bold=True)
+        _row(sheet, ["Kennzahl", header, "Wert", "Einheit", "unterdrückt", "Code"], bold=True)
         site_labels = result.labels.get(dimension)
-        for value in dimensions[dimension]:
-            raw = value.dimensions[dimension]
-            shown = raw if dimension == "integrationsmanager" else label(raw, site_labels)
-            _row(
-                sheet,
-                [value.code, value.name, shown, value.value, value.unit, "ja" if value.suppressed else ""],
-                [None, None, None, _number_format(value)],
-            )
+        for code_values in dimensions[dimension].values():
+            by_key = {v.dimensions[dimension]: v for v in code_values}
+            for key in ordered(dimension, by_key, site_labels):
+                value = by_key[key]
+                _row(
+                    sheet,
+                    [
+                        value.name,
+                        label(key, site_labels),
+                        value.value,
+                        value.unit,
+                        "ja" if value.suppressed else "",
+                        value.code,
+                    ],
+                    [None, None, _number_format(value)],
+                )
+
+
+def _explanations_sheet(workbook: Workbook, result: KennzahlenResult) -> None:
+    sheet = workbook.create_sheet(SHEET_ERLAEUTERUNGEN)
+    sheet.column_dimensions["A"].width = 12
+    sheet.column_dimensions["B"].width = 120
+    _heading(sheet, result, "Erläuterungen")
+    _row(sheet, ["Code", "Was gezählt wird"], bold=True)
+    for value in result.values:
+        if not value.dimensions and value.code in EXPLANATIONS:
+            _row(sheet, [value.code, EXPLANATIONS[value.code]])
+    _row(sheet, [])
+    for text in (
+        "Personen zählen je Kennzahl einmal, auch über Haushalte und Fälle hinweg; in Aufschlüsselungen nach "
+        "Regionalteam kann eine Person in mehreren Zeilen stehen.",
+        f"Kleine Werte (1 bis {result.threshold - 1}) sind außerhalb der Kreissumme unterdrückt "
+        "(Spalte „unterdrückt“, kein Wert); wäre ein unterdrückter Wert aus Summe und übrigen Zeilen "
+        "zurückzurechnen, ist ein zweiter Wert derselben Aufschlüsselung unterdrückt. „unbekannt“ und "
+        "„ohne Angabe“ werden nicht wegen ihrer Größe unterdrückt, die vom Landkreis veröffentlichten "
+        "Zahlen nie.",
+        "Blatt „Auswertung Zeitraum“: je Personalnummer, nicht unterdrückt (Nachweis je "
+        "Integrationsmanager*in nach VwV). Die Datei enthält deshalb Personalnummern: nur an das Land und "
+        "intern weitergeben.",
+    ):
+        _row(sheet, ["", text])
 
 
 def write_xlsx(result: KennzahlenResult, path: Path) -> Path:
@@ -172,5 +228,6 @@ def write_xlsx(result: KennzahlenResult, path: Path) -> Path:
     _staff_sheet(workbook, result)
     _totals_sheet(workbook, result)
     _breakdown_sheets(workbook, result)
+    _explanations_sheet(workbook, result)
     workbook.save(path)
     return path
