@@ -13,12 +13,21 @@ from connector.enaio.client import EnaioClient
 from connector.enaio.emulator.faults import FaultRule
 from connector.enaio.emulator.server import EmulatorServer
 from connector.enaio.interface import InterfaceClient, NewObject, UploadFile
+from connector.enaio.objdef import default_site_path
 from connector.errors import NotFoundError, TransientError
 
 ClientFactory = Callable[..., EnaioClient]
 
 PAYLOAD = bytes(range(256)) * 1200  # 307 200 bytes: several 64 KiB chunks, so half a body is a real cut
 FILE_PATH = {"osrest": r"/documentfiles/\d+/1$", "dms": r"/contents/file/1$"}
+
+
+def _api(server: EmulatorServer, client_factory: ClientFactory, interface: str) -> InterfaceClient:
+    # documented osrest has no object definition endpoint the client reads: the export stands in
+    extra: dict[str, object] = {}
+    if server.state.documented and interface == "osrest":
+        extra["objdef_file"] = str(default_site_path())
+    return client_factory(server, interface, **extra).api
 
 
 def _document(api: InterfaceClient) -> int:
@@ -68,7 +77,7 @@ def _document(api: InterfaceClient) -> int:
 def test_cut_off_body_is_retried_until_whole(
     any_emulator: EmulatorServer, client_factory: ClientFactory, tmp_path: Path, interface: str
 ) -> None:
-    api = client_factory(any_emulator, interface).api
+    api = _api(any_emulator, client_factory, interface)
     document = _document(api)
     # the first two answers send the full Content-Length but only half the body
     any_emulator.state.faults.set_rules([FaultRule("truncate", path=FILE_PATH[interface], times=2)])
@@ -84,7 +93,7 @@ def test_cut_off_body_is_retried_until_whole(
 def test_body_cut_off_every_time_ends_in_a_transient_error(
     any_emulator: EmulatorServer, client_factory: ClientFactory, tmp_path: Path, interface: str
 ) -> None:
-    api = client_factory(any_emulator, interface).api
+    api = _api(any_emulator, client_factory, interface)
     document = _document(api)
     target = tmp_path / "plan.pdf"
     target.write_bytes(b"old copy")
@@ -102,7 +111,7 @@ def test_body_cut_off_every_time_ends_in_a_transient_error(
 def test_missing_file_is_not_found_and_not_retried(
     any_emulator: EmulatorServer, client_factory: ClientFactory, tmp_path: Path, interface: str
 ) -> None:
-    api = client_factory(any_emulator, interface).api
+    api = _api(any_emulator, client_factory, interface)
     document = _document(api)
     with pytest.raises(NotFoundError):
         api.download(document, 7, tmp_path / "none.bin")

@@ -30,7 +30,13 @@ from connector.enaio.osrest.filters import matches
 from connector.enaio.osrest.transport import OsrestTransport
 from connector.enaio.osrest.wire import WireServiceInfo, WireSession
 from connector.enaio.query import Query
-from connector.errors import ConflictError, NotFoundError, ResponseFormatError
+from connector.errors import (
+    ConfigurationError,
+    ConflictError,
+    NotFoundError,
+    ResponseFormatError,
+    ValidationError,
+)
 from connector.http import HttpOptions
 from connector.timeutil import zone
 
@@ -38,6 +44,20 @@ log = logging.getLogger(__name__)
 
 MAX_PAGES = 1_000_000
 """Loop guard beyond the repeated-page check: no real search has this many pages."""
+
+OBJDEF_HINT = (
+    "export the object definition (asobjdef XML) with enaio-editor and set objdef_file "
+    "(config file), ENAIO_OBJDEF_FILE or --objdef FILE"
+)
+
+
+def objdef_unavailable(why: str) -> ConfigurationError:
+    """One line: the server has no object definition this client reads, and the setting that fixes it."""
+    return ConfigurationError(
+        f"the osrest interface does not deliver an object definition this client can read ({why}); "
+        + OBJDEF_HINT,
+        key="objdef_file",
+    )
 
 
 def _ignore_skipped(skipped: SkippedField) -> None:
@@ -73,6 +93,11 @@ class OsrestClient:
         )
         self._objdef: ObjectDefinition | None = None
         self._objdef_modified: str | None = None
+        self._objdef_fixed = False
+        self._extensions = True
+        """Emulator search extensions in use; off for good once a server refuses them."""
+        self._serves_at_least = 0
+        """The longest page this server has answered: a shorter page than that (and than asked) is the end."""
 
     # -- plumbing ----------------------------------------------------------------------------------------
 
@@ -95,17 +120,37 @@ class OsrestClient:
             user=session.username,
         )
 
+    def use_object_definition(self, objdef: ObjectDefinition) -> None:
+        """The definition from ``objdef_file`` (set by ``EnaioClient``): the server is never asked."""
+        self._objdef = objdef
+        self._objdef_fixed = True
+
     def object_definition(self) -> ObjectDefinition:
-        """``objdef/global``, revalidated with ``If-Modified-Since`` (304 keeps the cached copy)."""
+        """``objdef/global``, revalidated with ``If-Modified-Since`` (304 keeps the cached copy).
+
+        The public record says ``objdef/global`` answers JSON that "mirrors the XML" without giving its
+        structure; only an asobjdef XML answer is read. Anything else (404, JSON, another XML) is a
+        ``ConfigurationError`` naming ``objdef_file``."""
+        if self._objdef_fixed and self._objdef is not None:
+            return self._objdef
         headers = (
             {"If-Modified-Since": self._objdef_modified} if self._objdef and self._objdef_modified else {}
         )
-        response = self._get(
-            "objdef", "global", operation="osrest.objdef", headers=headers, ok_statuses=frozenset({304})
-        )
+        try:
+            response = self._get(
+                "objdef", "global", operation="osrest.objdef", headers=headers, ok_statuses=frozenset({304})
+            )
+        except NotFoundError:
+            raise objdef_unavailable("objdef/global: HTTP 404") from None
         if response.status_code == 304 and self._objdef is not None:
             return self._objdef
-        self._objdef = load_objdef(response.content)
+        content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if content_type.endswith("json") or response.content.lstrip()[:1] in (b"{", b"["):
+            raise objdef_unavailable("objdef/global answers JSON, whose structure is not public")
+        try:
+            self._objdef = load_objdef(response.content)
+        except ResponseFormatError as exc:
+            raise objdef_unavailable(f"objdef/global: {exc.message}") from None
         # The validator must be the server's time, never this host's clock or zone: Last-Modified, else the
         # answer's Date (an HTTP date is GMT); without either the next call fetches the definition again.
         self._objdef_modified = response.headers.get("Last-Modified") or _http_date(
@@ -122,27 +167,60 @@ class OsrestClient:
     # -- reads -------------------------------------------------------------------------------------------
 
     def search(self, query: Query, *, on_skipped: OnSkipped | None = None) -> Iterator[EnaioObject]:
-        """Pages of ``query.page_size`` until a short page; a page repeating the previous ids is an error.
+        """Pages of ``query.page_size`` until the end; a page repeating the previous ids is an error.
 
-        osrest answers a search with a bare JSON array: no total and no "more" flag. A page shorter than
-        asked for is therefore the only end signal; a server that caps ``pagesize`` below the size asked for
-        would end the search early, so keep ``page_size`` at or below the server's cap (the emulator has
-        none; docs/emulator-choices.md, osrest)."""
-        compiled = codec.compile_search(query, self.objdef, self.tz, self.settings.osrest_incremental)
-        return self._pages(compiled, query.page_size, on_skipped)
+        osrest answers a search with a bare JSON array: no total and no "more" flag, and a server may cap
+        ``pagesize`` (enaio-rest.md §9). An empty page ends the search; a shorter page than asked ends it
+        only when the server has served longer pages before (so it is no cap); otherwise the next page is
+        asked for (docs/emulator-choices.md, osrest)."""
+        compiled = self._compile(query)
+        return self._pages(query, compiled, on_skipped)
+
+    def _compile(self, query: Query) -> codec.CompiledSearch:
+        return codec.compile_search(
+            query, self.objdef, self.tz, self.settings.osrest_incremental, extensions=self._extensions
+        )
+
+    def _first_page(
+        self, query: Query, compiled: codec.CompiledSearch, url: str
+    ) -> tuple[codec.CompiledSearch, requests.Response]:
+        """The first page; a refused body that uses an emulator extension is asked once more in the
+        documented form (the client then checks the rest itself, for the rest of its life)."""
+        body, params = compiled.page(0, query.page_size)
+        try:
+            return compiled, self.transport.request(
+                "POST", url, operation="osrest.search", idempotent=True, json=body, params=params
+            )
+        except ValidationError:
+            if not compiled.extended:
+                raise
+        log.info(
+            "the server refused a search using emulator extensions (range syntax, values, systemfields); "
+            "searching with documented conditions only and checking the rest on the client"
+        )
+        self._extensions = False
+        compiled = self._compile(query)
+        body, params = compiled.page(0, query.page_size)
+        return compiled, self.transport.request(
+            "POST", url, operation="osrest.search", idempotent=True, json=body, params=params
+        )
 
     def _pages(
-        self, compiled: codec.CompiledSearch, page_size: int, on_skipped: OnSkipped | None
+        self, query: Query, compiled: codec.CompiledSearch, on_skipped: OnSkipped | None
     ) -> Iterator[EnaioObject]:
+        page_size = query.page_size
         offset = 0
         yielded = 0
         previous_ids: list[int] | None = None
         url = self.transport.url("documents", "search")
         for _ in range(MAX_PAGES):
-            body, params = compiled.page(offset, page_size)
-            response = self.transport.request(
-                "POST", url, operation="osrest.search", idempotent=True, json=body, params=params
-            )
+            if offset == 0:
+                compiled, response = self._first_page(query, compiled, url)
+            else:
+                body, params = compiled.page(offset, page_size)
+                response = self.transport.request(
+                    "POST", url, operation="osrest.search", idempotent=True, json=body, params=params
+                )
             page = codec.parse_objects(response.content)
             ids = [item.osid for item in page]
             if ids and ids == previous_ids:
@@ -164,8 +242,13 @@ class OsrestClient:
                 yielded += 1
                 if compiled.max_hits is not None and yielded >= compiled.max_hits:
                     return
-            if len(page) < page_size:
+            if not page:
                 return
+            # No total, no "more" flag: a short page ends the search only when this server has served
+            # longer pages before; else it may be a page-size cap, and the next page tells.
+            if len(page) < page_size and len(page) < self._serves_at_least:
+                return
+            self._serves_at_least = max(self._serves_at_least, len(page))
             offset += len(page)
         raise ResponseFormatError(
             "search did not end after the maximum number of pages", operation="osrest.search"

@@ -4,10 +4,12 @@ The osrest query form is a conjunction of per-field values (enaio-rest.md §4.1)
 exactly (OR groups, ``<>``, ``BETWEEN``, a second condition on the same field) is left out of the body
 and re-checked on the client (``CompiledSearch.residual``); the body then asks for a superset.
 
-Emulator choices this codec relies on (docs/emulator-choices.md, osrest): comparison prefixes
-``>=``/``>``/``<=``/``<`` in ``value`` of date, number and base-param conditions; ``"null": false`` for
-IS NOT NULL; ``"values": [...]`` for IN; ``systemfields`` for location and id conditions;
-``result_config.garbageMode: 1`` for the recycle bin.
+Emulator extensions (docs/emulator-choices.md, osrest) are used only while the server accepts them:
+comparison prefixes ``>=``/``>``/``<=``/``<`` in ``value`` of date, number and base-param conditions,
+``"values": [...]`` for IN and ``systemfields`` for location and id conditions. With
+``extensions=False`` (the client switches once a server refuses them) those conditions are checked on the
+client instead, and only the documented search-by-example form goes to the server. IS NOT NULL is
+always checked on the client: ``"null": false`` means nothing the record documents.
 """
 
 from __future__ import annotations
@@ -103,6 +105,8 @@ class CompiledSearch:
     """Scan strategy: results arrive newest first; the first one older than this ends the search."""
     max_hits: int | None = None
     sort_keys: list[dict[str, Any]] = field(default_factory=list)
+    extended: bool = False
+    """The body uses an emulator extension (range prefix, ``values``, ``systemfields``)."""
 
     def page(self, offset: int, page_size: int) -> tuple[dict[str, Any], dict[str, str]]:
         body = json.loads(json.dumps(self.body))
@@ -115,13 +119,16 @@ class CompiledSearch:
 
 
 class _Compiler:
-    def __init__(self, otype: ObjectType, tz: ZoneInfo) -> None:
+    def __init__(self, otype: ObjectType, tz: ZoneInfo, extensions: bool = True) -> None:
         self.otype = otype
         self.tz = tz
+        self.extensions = extensions
         self.fields: dict[str, dict[str, Any]] = {}
         self.baseparams: dict[str, dict[str, Any]] = {}
         self.systemfields: dict[str, dict[str, Any]] = {}
+        self.osid: str | None = None
         self.exact = True
+        self.extended = False
 
     def add(self, expr: Expr) -> None:
         if isinstance(expr, Group):
@@ -146,6 +153,7 @@ class _Compiler:
             return False
         wire, exact = spec
         self.fields[fd.internal] = wire
+        self.extended = self.extended or "values" in wire or str(wire.get("value", "")).startswith(("<", ">"))
         return exact
 
     def _spec(self, condition: Condition, fd: FieldDef) -> tuple[dict[str, Any], bool] | None:
@@ -153,7 +161,7 @@ class _Compiler:
         if op is Op.IS_NULL:
             return {"null": True}, True
         if op is Op.NOT_NULL:
-            return {"null": False}, True
+            return None  # no documented form; the client checks it
         texts = [self._text(fd, value) for value in condition.values]
         if op is Op.LIKE:
             return ({"value": texts[0]}, True) if fd.value_type is ValueType.TEXT else None
@@ -163,8 +171,10 @@ class _Compiler:
             return {"value": texts[0]}, literal
         if op is Op.IN:
             literal = fd.value_type is not ValueType.TEXT or not any(c in t for t in texts for c in "*?")
-            return {"values": texts}, literal
-        if op in _PREFIX and fd.value_type in _ORDERED:
+            if len(texts) == 1:
+                return {"value": texts[0]}, literal
+            return ({"values": texts}, literal) if self.extensions else None
+        if op in _PREFIX and fd.value_type in _ORDERED and self.extensions:
             return {"value": _PREFIX[op] + texts[0]}, True
         return None
 
@@ -183,6 +193,8 @@ class _Compiler:
             key = _BASE_PARAMS[System(name)]
             if key in self.baseparams or op not in (Op.EQ, *_PREFIX):
                 return False
+            if op is not Op.EQ and not self.extensions:
+                return False
             value = condition.values[0]
             if isinstance(value, datetime):
                 if op in (Op.GE, Op.LT):
@@ -195,10 +207,15 @@ class _Compiler:
             else:
                 text = str(value)
             self.baseparams[key] = {"value": _PREFIX.get(op, "") + text}
+            self.extended = self.extended or op is not Op.EQ
+            return True
+        if name == System.OBJECT_ID and op is Op.EQ and not self.extensions and self.osid is None:
+            self.osid = str(condition.values[0])  # documented: top-level ``osid``
             return True
         if name in _SYSTEM_FIELDS:
-            if name in self.systemfields:
+            if name in self.systemfields or not self.extensions:
                 return False
+            self.extended = True
             if op is Op.EQ:
                 self.systemfields[name] = {"value": str(condition.values[0])}
             elif op is Op.IN:
@@ -239,11 +256,17 @@ def _sort_entries(otype: ObjectType, order_by: Sequence[Sort]) -> list[dict[str,
 
 
 def compile_search(
-    query: Query, objdef: ObjectDefinition, tz: ZoneInfo, strategy: Strategy = "server"
+    query: Query,
+    objdef: ObjectDefinition,
+    tz: ZoneInfo,
+    strategy: Strategy = "server",
+    *,
+    extensions: bool = True,
 ) -> CompiledSearch:
-    """Compile a query; ``strategy`` decides how ``modified_since`` reaches the server (the one place)."""
+    """Compile a query; ``strategy`` decides how ``modified_since`` reaches the server (the one place);
+    ``extensions=False`` keeps the body to the documented search-by-example form."""
     otype = resolve_type(objdef, query.type_name)
-    main = _Compiler(otype, tz)
+    main = _Compiler(otype, tz, extensions)
     if query.where is not None:
         main.add(query.where)
     residual_parts: list[Expr] = [] if main.exact or query.where is None else [query.where]
@@ -276,7 +299,10 @@ def compile_search(
         config["garbageMode"] = 1
     query_part["result_config"] = config
     body: dict[str, Any] = {"query": query_part}
-    additional = [_ancestor(objdef, ancestor, tz) for ancestor in query.ancestors]
+    if main.osid is not None:
+        body["osid"] = main.osid
+    additional = [_ancestor(objdef, ancestor, tz, extensions) for ancestor in query.ancestors]
+    ancestor_extended = [bool(part.pop("_extended")) for part in additional]
     if additional:
         body["additionalQueries"] = additional
     residual: Expr | None = None
@@ -292,20 +318,31 @@ def compile_search(
         stop_before=stop_before,
         max_hits=query.max_hits,
         sort_keys=sort_keys,
+        extended=main.extended or any(ancestor_extended),
     )
 
 
-def _ancestor(objdef: ObjectDefinition, ancestor: AncestorCondition, tz: ZoneInfo) -> dict[str, Any]:
+def _ancestor(
+    objdef: ObjectDefinition, ancestor: AncestorCondition, tz: ZoneInfo, extensions: bool = True
+) -> dict[str, Any]:
     otype = resolve_type(objdef, ancestor.type_name)
-    compiler = _Compiler(otype, tz)
+    compiler = _Compiler(otype, tz, extensions)
     compiler.add(ancestor.where)
-    if not compiler.exact:
+    if not compiler.exact or compiler.osid is not None:
+        allowed = (
+            "=, LIKE, IN, IS NULL and comparisons on dates and numbers" if extensions else "=, LIKE, IS NULL"
+        )
         raise ValidationError(
             f"the condition on ancestor type {otype.internal} cannot be expressed in an osrest "
-            "additionalQuery (only AND of =, LIKE, IN, NULL and comparisons on dates and numbers)",
+            f"additionalQuery (only AND of {allowed})",
             operation="osrest.search",
         )
-    return {"objectTypeId": str(otype.type_id), "internalName": otype.internal, **compiler.query_part()}
+    return {
+        "objectTypeId": str(otype.type_id),
+        "internalName": otype.internal,
+        **compiler.query_part(),
+        "_extended": compiler.extended,
+    }
 
 
 # -- writes -------------------------------------------------------------------------------------------

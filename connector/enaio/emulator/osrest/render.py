@@ -49,7 +49,9 @@ def _cell(column: TableColumn, value: FieldValue | None, tz: ZoneInfo) -> dict[s
     }
 
 
-def _table(fd: FieldDef, rows: list[dict[str, FieldValue]], tz: ZoneInfo) -> dict[str, Any]:
+def _table(
+    fd: FieldDef, rows: list[dict[str, FieldValue]], tz: ZoneInfo, omit_empty: bool = False
+) -> dict[str, Any]:
     return {
         "internalName": fd.internal,
         "displayName": fd.name,
@@ -66,7 +68,14 @@ def _table(fd: FieldDef, rows: list[dict[str, FieldValue]], tz: ZoneInfo) -> dic
             for c in fd.columns
         ],
         "value": [
-            {"ecmSimpleFields": [_cell(c, row.get(c.internal), tz) for c in fd.columns]} for row in rows
+            {
+                "ecmSimpleFields": [
+                    _cell(c, row.get(c.internal), tz)
+                    for c in fd.columns
+                    if row.get(c.internal) is not None or not omit_empty
+                ]
+            }
+            for row in rows
         ],
     }
 
@@ -81,7 +90,10 @@ def render_object(
     dates: DateStyle = "local",
     parent_type: Callable[[EnaioObject], ObjectType | None] | None = None,
     numeric_id: bool = False,
+    omit_empty: bool = False,
 ) -> dict[str, Any]:
+    """``omit_empty`` (documented personality): empty fields, empty cells and empty tables are left out
+    instead of being sent with ``""``."""
     otype = objdef.type_by_id(obj.type_id)
     simple: list[dict[str, Any]] = []
     tables: list[dict[str, Any]] = []
@@ -89,8 +101,10 @@ def render_object(
         if mode == "MIN" or (mode == "DEF" and fd.internal not in schema_fields):
             continue
         if fd.is_table:
-            tables.append(_table(fd, obj.tables.get(fd.internal, []), tz))
-        else:
+            rows = obj.tables.get(fd.internal, [])
+            if rows or not omit_empty:
+                tables.append(_table(fd, rows, tz, omit_empty))
+        elif obj.fields.get(fd.internal) is not None or not omit_empty:
             simple.append(_simple(fd, obj.fields.get(fd.internal), tz))
     register_id = obj.parent_id if obj.parent_id is not None and obj.parent_id != obj.folder_id else None
     lock = obj.locked_by or ""

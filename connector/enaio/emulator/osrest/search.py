@@ -51,6 +51,11 @@ _SORT_ALIASES = {
 }
 
 
+DOCUMENTED_PAGE_CAP = 100
+"""The documented personality answers at most this many hits per page, whatever ``pagesize`` asks for
+(enaio-rest.md §9: no documented upper bound; a real server may well have one)."""
+
+
 class EmptySortField(Exception):
     """A ``fieldsschema`` entry without internal name: the real server fails with HTTP 500."""
 
@@ -113,7 +118,9 @@ def _moment(text: str, tz: ZoneInfo, name: str) -> FieldValue:
         raise _bad(f"{value!r} is not a date or date-time for {name}") from None
 
 
-def _field_conditions(otype: ObjectType, fields: Any, tz: ZoneInfo) -> list[Condition]:
+def _field_conditions(
+    otype: ObjectType, fields: Any, tz: ZoneInfo, documented: bool = False
+) -> list[Condition]:
     if fields is None:
         return []
     if not isinstance(fields, Mapping):
@@ -134,6 +141,8 @@ def _field_conditions(otype: ObjectType, fields: Any, tz: ZoneInfo) -> list[Cond
             out.append(Condition(fd.internal, Op.IS_NULL))
             continue
         if "values" in spec:
+            if documented:
+                raise _bad(f"unknown key 'values' in the condition on {fd.internal}")
             raw = spec["values"]
             if not isinstance(raw, list) or not raw:
                 raise _bad(f"values of {fd.internal} must be a non-empty list")
@@ -141,7 +150,7 @@ def _field_conditions(otype: ObjectType, fields: Any, tz: ZoneInfo) -> list[Cond
             continue
         value = spec.get("value")
         if value is None or str(value) == "":
-            if null is False:
+            if null is False and not documented:  # documented: "null": false is no condition at all
                 out.append(Condition(fd.internal, Op.NOT_NULL))
             continue  # search by example: an empty value is no condition
         text = str(value)
@@ -149,7 +158,9 @@ def _field_conditions(otype: ObjectType, fields: Any, tz: ZoneInfo) -> list[Cond
             op = Op.LIKE if any(c in text for c in "*?") else Op.EQ
             out.append(Condition(fd.internal, op, (text,)))
             continue
-        op, text = _split_operator(text) if fd.value_type in _ORDERED else (Op.EQ, text)
+        # documented: no range syntax; a value is a value, so ">=01.01.2018" is not a date and is refused
+        ordered = fd.value_type in _ORDERED and not documented
+        op, text = _split_operator(text) if ordered else (Op.EQ, text)
         out.append(Condition(fd.internal, op, (_typed(fd, text, tz),)))
     return out
 
@@ -166,7 +177,7 @@ def _typed(fd: Any, text: str, tz: ZoneInfo) -> FieldValue:
     return typed
 
 
-def _base_conditions(params: Any, tz: ZoneInfo) -> list[Condition]:
+def _base_conditions(params: Any, tz: ZoneInfo, documented: bool = False) -> list[Condition]:
     if params is None:
         return []
     if not isinstance(params, Mapping):
@@ -181,7 +192,7 @@ def _base_conditions(params: Any, tz: ZoneInfo) -> list[Condition]:
         if value is None or str(value) == "":
             continue
         if is_time:
-            op, text = _split_operator(str(value))
+            op, text = (Op.EQ, str(value)) if documented else _split_operator(str(value))
             out.append(Condition(name, op, (_moment(text, tz, str(key)),), system=True))
         else:
             text = str(value)
@@ -217,10 +228,14 @@ def _system_conditions(params: Any, tz: ZoneInfo) -> list[Condition]:
     return out
 
 
-def _conditions(otype: ObjectType, spec: Mapping[str, Any], tz: ZoneInfo) -> list[Condition]:
+def _conditions(
+    otype: ObjectType, spec: Mapping[str, Any], tz: ZoneInfo, documented: bool = False
+) -> list[Condition]:
+    if documented and spec.get("systemfields") is not None:
+        raise _bad("unknown search key 'systemfields'")
     return [
-        *_field_conditions(otype, spec.get("fields"), tz),
-        *_base_conditions(spec.get("baseparams"), tz),
+        *_field_conditions(otype, spec.get("fields"), tz, documented),
+        *_base_conditions(spec.get("baseparams"), tz, documented),
         *_system_conditions(spec.get("systemfields"), tz),
         *(
             [Condition(System.OBJECT_ID, Op.EQ, (str(spec["osid"]),), system=True)]
@@ -266,7 +281,11 @@ def _sorts(otype: ObjectType, schema: Any) -> tuple[list[Sort], set[str]]:
     return [item[2] for item in keyed], names
 
 
-def parse_search(body: Any, args: Mapping[str, str], objdef: ObjectDefinition, tz: ZoneInfo) -> SearchRequest:
+def parse_search(
+    body: Any, args: Mapping[str, str], objdef: ObjectDefinition, tz: ZoneInfo, *, documented: bool = False
+) -> SearchRequest:
+    """``documented``: the documented personality (no ``values``, ``systemfields``, range syntax or
+    ``"null": false``; pages capped at :data:`DOCUMENTED_PAGE_CAP`)."""
     if not isinstance(body, Mapping):
         raise _bad("search body must be a JSON object")
     spec = body.get("query")
@@ -276,13 +295,13 @@ def parse_search(body: Any, args: Mapping[str, str], objdef: ObjectDefinition, t
         objdef, spec, body.get("objectTypeId") or body.get("name") or args.get("objecttypeid")
     )
     top_osid = {"osid": body["osid"]} if body.get("osid") not in (None, "") else {}
-    conditions = _conditions(otype, {**spec, **top_osid}, tz)
+    conditions = _conditions(otype, {**spec, **top_osid}, tz, documented)
     ancestors = []
     for extra in body.get("additionalQueries") or ():
         if not isinstance(extra, Mapping):
             raise _bad("additionalQueries entries must be objects")
         atype = resolve_type(objdef, extra)
-        where: Expr = Group(items=tuple(_conditions(atype, extra, tz)))
+        where: Expr = Group(items=tuple(_conditions(atype, extra, tz, documented)))
         ancestors.append(AncestorCondition(atype.internal, where))
     config = spec.get("result_config") or {}
     if not isinstance(config, Mapping):
@@ -304,6 +323,8 @@ def parse_search(body: Any, args: Mapping[str, str], objdef: ObjectDefinition, t
     if max_hits is not None:
         remaining = max(0, max_hits - offset)
         limit = remaining if limit is None else min(limit, remaining)
+    if documented:
+        limit = DOCUMENTED_PAGE_CAP if limit is None else min(limit, DOCUMENTED_PAGE_CAP)
     mode = str(args.get("fieldsschema") or config.get("fieldsschema_mode") or "ALL").upper()
     if mode not in ("MIN", "DEF", "ALL"):
         raise _bad(f"fieldsschema_mode must be MIN, DEF or ALL, got {mode!r}")

@@ -29,7 +29,7 @@ from connector.enaio.emulator.store import (
     StoreError,
 )
 from connector.enaio.model import EnaioObject, ObjectKind
-from connector.enaio.objdef import ObjdefLookupError, ObjectType
+from connector.enaio.objdef import ObjdefLookupError, ObjectDefinition, ObjectType
 from connector.enaio.query import Deleted, Query
 from connector.errors import ValidationError
 
@@ -82,11 +82,44 @@ def _json(value: Any, status: int = 200) -> Response:
     return Response(json.dumps(value, ensure_ascii=False), status=status, mimetype="application/json")
 
 
+def objdef_mirror(objdef: ObjectDefinition) -> dict[str, Any]:
+    """The documented personality's ``objdef/global``: a JSON "mirror" of the asobjdef XML. The public
+    record gives no structure, so this is only one plausible shape; no client can be expected to read it."""
+    return {
+        "cabinets": [
+            {
+                "internal_name": cabinet,
+                "objects": [
+                    {
+                        "internal_name": t.internal,
+                        "name": t.name,
+                        "maintype": str(t.maintype),
+                        "cotype": str(t.cotype),
+                        "fields": [
+                            {
+                                "internal_name": f.internal,
+                                "name": f.name,
+                                "fieldname": f.fieldname,
+                                "dt": f.dt,
+                            }
+                            for f in t.fields
+                        ],
+                    }
+                    for t in objdef.types
+                    if t.cabinet == cabinet
+                ],
+            }
+            for cabinet in sorted(objdef.cabinets)
+        ]
+    }
+
+
 def blueprint(state: EmulatorState) -> Blueprint:
     bp = Blueprint("osrest", __name__, url_prefix="/osrest/api")
     store = state.store
     objdef = state.objdef
     tz = state.tz
+    documented = state.documented
     objdef_modified = format_datetime(timeutil.now(tz), usegmt=False)
 
     # -- authentication ---------------------------------------------------------------------------
@@ -139,6 +172,8 @@ def blueprint(state: EmulatorState) -> Blueprint:
     def date_style() -> DateStyle:
         if _flag("timestamps"):
             return "millis"
+        if documented:  # dateformat=iso is our extension
+            return "local"
         return "iso" if request.args.get("dateformat", "").lower() == "iso" else "local"
 
     def parent_type(obj: EnaioObject) -> ObjectType | None:
@@ -153,7 +188,17 @@ def blueprint(state: EmulatorState) -> Blueprint:
             return None
 
     def render(obj: EnaioObject, **kwargs: Any) -> dict[str, Any]:
-        return render_object(obj, objdef, tz, dates=date_style(), parent_type=parent_type, **kwargs)
+        # documented: osid as a number (S1's type) and empty fields left out, the other choices
+        kwargs.setdefault("numeric_id", documented)
+        return render_object(
+            obj,
+            objdef,
+            tz,
+            dates=date_style(),
+            parent_type=parent_type,
+            omit_empty=documented,
+            **kwargs,
+        )
 
     def parents_of(obj: EnaioObject) -> list[EnaioObject]:
         chain: list[EnaioObject] = []
@@ -239,7 +284,10 @@ def blueprint(state: EmulatorState) -> Blueprint:
     # -- object definition -----------------------------------------------------------------------------
 
     @bp.get("/objdef/global")
+    @bp.get("/objdef/full")
     def objdef_global() -> Response:
+        if not documented and request.path.endswith("/full"):
+            return _error(404, "not found", "NOT_FOUND", 1001)
         since = request.headers.get("If-Modified-Since")
         if since:
             try:
@@ -247,7 +295,11 @@ def blueprint(state: EmulatorState) -> Blueprint:
                     return Response(status=304, headers={"Last-Modified": objdef_modified})
             except (TypeError, ValueError):
                 pass
-        response = Response(objdef.source_bytes, mimetype="application/xml")
+        if documented:
+            # the record: JSON whose structure "mirrors the XML" (not given); ours is a plausible guess
+            response = _json(objdef_mirror(objdef))
+        else:
+            response = Response(objdef.source_bytes, mimetype="application/xml")
         response.headers["Last-Modified"] = objdef_modified
         return response
 
@@ -297,7 +349,7 @@ def blueprint(state: EmulatorState) -> Blueprint:
         except ValueError:
             return _error(400, "search body is not JSON", "PARAMETER_ERROR", 1)
         try:
-            parsed = parse_search(body, request.args, objdef, tz)
+            parsed = parse_search(body, request.args, objdef, tz, documented=documented)
         except EmptySortField:
             trace = (
                 "Search by example failed\n"
@@ -323,7 +375,8 @@ def blueprint(state: EmulatorState) -> Blueprint:
     @bp.get("/documents/parents/<object_id>")
     def parents(object_id: str) -> Response:
         obj = store.get(object_id_of(object_id))
-        return _json([render(p, mode="MIN", numeric_id=True) for p in parents_of(obj)])
+        # the default sends numbers here and strings elsewhere; documented the other way round
+        return _json([render(p, mode="MIN", numeric_id=not documented) for p in parents_of(obj)])
 
     @bp.get("/documents/cabinets")
     def cabinets() -> Response:
@@ -438,7 +491,7 @@ def blueprint(state: EmulatorState) -> Blueprint:
         data = _data_part()
         otype = objdef.type_by_id(current.type_id)
         fields, tables = _values(otype, data)
-        expected = request.args.get("expectedmodified")
+        expected = None if documented else request.args.get("expectedmodified")  # our extension
         store.update(
             oid,
             fields,
