@@ -75,11 +75,16 @@ class Settings(BaseSettings):
     """Key of the keyed hash (HMAC-SHA256) behind every pseudonym in exports and reports; keep it secret."""
     mapping_profile: str = "default"
     """Mapping profile: a name under mappings/profiles/ or a path to a YAML file."""
+    web_client_url: str | None = None
+    """Address of the enaio web client for "open in enaio" links (the part before ``/osweb/``), when staff
+    reach it under another host than the connector's ``url``; default: ``url``."""
     retry: RetryPolicy = RetryPolicy()
 
-    @field_validator("url")
+    @field_validator("url", "web_client_url")
     @classmethod
-    def _check_url(cls, value: str) -> str:
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("must be an http(s) URL with a host, e.g. https://enaio.example.org:8080")
@@ -120,6 +125,29 @@ class Settings(BaseSettings):
         if path.startswith(("http://", "https://")):
             return path
         return self.url + path
+
+    def web_client(self) -> str:
+        """Base address of "open in enaio" links."""
+        return (self.web_client_url or self.url).rstrip("/")
+
+    def require_credentials(self) -> tuple[str, str]:
+        """(username, password) for a job that talks to enaio; a missing one is a ConfigurationError (exit 2)
+        naming every place it may come from."""
+        if not self.username:
+            raise ConfigurationError(
+                "username is not set: set ENAIO_USERNAME or 'username' in the config file",
+                key="username",
+                source="not set anywhere",
+            )
+        if self.password is None or not self.password.get_secret_value():
+            raise ConfigurationError(
+                "password is not set: put it into the secrets directory as file 'enaio_password' "
+                "(ENAIO_SECRETS_DIR or systemd LoadCredential=), or set ENAIO_PASSWORD, "
+                "or 'password' in the config file",
+                key="password",
+                source="not set anywhere",
+            )
+        return self.username, self.password.get_secret_value()
 
     def tls_verify(self) -> bool | str:
         """The value for requests' ``verify``."""
