@@ -9,6 +9,7 @@ import click
 
 from connector.config import load_settings
 from connector.enaio.client import EnaioClient
+from jobs.commands.options import objdef_option
 from mappings import drift, load_profile, misfits
 
 
@@ -32,6 +33,7 @@ from mappings import drift, load_profile, misfits
     default=None,
     help="Interface to check (default: the configured one).",
 )
+@objdef_option
 def check(config_file: Path | None, profile_ref: str | None, interface: str | None) -> None:
     """Connect, log in, and list every mapped type, field, column or catalogue value the server lacks or
     types differently. Exit 0 when the profile fits, 1 otherwise."""

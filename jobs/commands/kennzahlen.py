@@ -21,6 +21,7 @@ from connector.config import Settings, load_settings
 from connector.errors import UsageError
 from connector.runlock import RunLock
 from connector.timeutil import now, zone
+from jobs.commands.options import objdef_option
 from jobs.kennzahlen.periods import (
     RELATIVE_PERIODS,
     Period,
@@ -183,6 +184,7 @@ def _progress() -> Any:
 @click.option("--sink", "sink_url", default=None, help="--source sink: sqlite:///PATH, postgresql://…")
 @_OUT
 @_INTERFACE
+@objdef_option
 @_LOCK_FILE
 @_ALLOW_QUARANTINE
 @_ALLOW_OPEN
@@ -259,6 +261,7 @@ def kennzahlen(
 @click.option("--stichtag", default=None, help="Day for the maximum-duration check (default: today).")
 @_OUT
 @_INTERFACE
+@objdef_option
 @_LOCK_FILE
 @_ALLOW_QUARANTINE
 def quality(
