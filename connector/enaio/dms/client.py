@@ -23,8 +23,10 @@ from connector import timeutil
 from connector.config import Settings
 from connector.download import stream_download
 from connector.enaio.dms.codec import (
+    FILTER_CANDIDATES,
     OPTIONAL_COLUMNS,
     CompiledSearch,
+    LocationFilterRefused,
     compile_search,
     parse_model,
     search_body,
@@ -158,14 +160,52 @@ class DmsClient:
                 )
             column = System.FOLDER_ID if ancestor_type.kind is ObjectKind.FOLDER else System.REGISTER_ID
             filters.append((column, Query(ancestor.type_name, where=ancestor.where)))
+        if self._filters_refused(object_type, filters):
+            yield from self._filter_locally(query, filters, on_skipped)
+            return
         yielded = 0
-        for ancestors in self._ancestor_batches(filters):
-            limit = None if query.max_hits is None else query.max_hits - yielded
-            for obj in self._pages(query, object_type, ancestors, limit, on_skipped):
-                yield obj
-                yielded += 1
-            if query.max_hits is not None and yielded >= query.max_hits:
+        try:
+            for ancestors in self._ancestor_batches(filters):
+                limit = None if query.max_hits is None else query.max_hits - yielded
+                for obj in self._pages(query, object_type, ancestors, limit, on_skipped):
+                    yield obj
+                    yielded += 1
+                if query.max_hits is not None and yielded >= query.max_hits:
+                    return
+        except LocationFilterRefused:
+            if yielded or not filters or not self._filters_refused(object_type, filters):
+                raise
+            yield from self._filter_locally(query, filters, on_skipped)
+
+    def _filters_refused(self, object_type: ObjectType, filters: Sequence[tuple[System, Query]]) -> bool:
+        refused = self._refused_filters.get(object_type.internal, set())
+        return any(all(name in refused for name in FILTER_CANDIDATES[system]) for system, _ in filters)
+
+    def _filter_locally(
+        self, query: Query, filters: Sequence[tuple[System, Query]], on_skipped: OnSkipped | None
+    ) -> Iterator[EnaioObject]:
+        """Ancestor conditions for a type the server will not filter by folder or register (e.g. registers
+        when ``SDSTA_ID`` is a document's location only): the ancestor ids are collected (ids only), the
+        type is searched without them and each hit is kept when its own location is among them."""
+        wanted: list[tuple[System, set[int]]] = []
+        for system, ancestor_query in filters:
+            ids = {
+                obj.id
+                for obj in self.search(
+                    replace(ancestor_query, page_size=max(self.ancestor_batch, 1)), on_skipped=_ignore_skipped
+                )
+            }
+            if not ids:
                 return
+            wanted.append((system, ids))
+        log.info("DMS service cannot filter %s by location; filtering the hits here", query.type_name)
+        kept = 0
+        for obj in self.search(replace(query, ancestors=(), max_hits=None), on_skipped=on_skipped):
+            if all(_place(obj, system) in ids for system, ids in wanted):
+                yield obj
+                kept += 1
+                if query.max_hits is not None and kept >= query.max_hits:
+                    return
 
     def _ancestor_batches(
         self, filters: Sequence[tuple[System, Query]]
@@ -535,6 +575,13 @@ class DmsClient:
         if response.status_code == 204 or not response.content:
             return None
         return decode_json(response, operation)
+
+
+def _place(obj: EnaioObject, system: System) -> int | None:
+    """The folder (``FOLDER_ID``) or direct register (``REGISTER_ID``) an object lies in."""
+    if system is System.FOLDER_ID:
+        return obj.folder_id
+    return obj.parent_id if obj.parent_id != obj.folder_id else None
 
 
 def _http_date(moment: datetime) -> str:
