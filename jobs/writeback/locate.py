@@ -6,6 +6,7 @@ document's case is told by its direct parent, so every room and personality answ
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -14,13 +15,15 @@ from typing import Any
 from connector.enaio.client import EnaioClient
 from connector.enaio.model import EnaioObject
 from connector.enaio.query import AncestorCondition, Query, eq
-from connector.errors import NotFoundError, UsageError
+from connector.errors import NotFoundError, UsageError, ValidationError
 from jobs.writeback.encode import EntityEncoder, decode
 from jobs.writeback.model import FallRef
 from mappings import MappingProfile
 from schemas.enums import Fallstatus
 
-__all__ = ["CaseFile", "find_case", "open_cases"]
+__all__ = ["CaseFile", "Locator", "find_case", "open_cases"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +77,19 @@ class Locator:
 
     def cases(self, aktenzeichen: str) -> tuple[EnaioObject, list[CaseFile]]:
         folder = self.folder(aktenzeichen)
-        found = [
-            CaseFile(aktenzeichen, folder, obj, decode(self.fall, obj.fields))
-            for obj in self.below_folder(self.fall.type_name, aktenzeichen)
-            if obj.parent_id == folder.id
-        ]
+        try:
+            registers = [
+                o for o in self.below_folder(self.fall.type_name, aktenzeichen) if o.parent_id == folder.id
+            ]
+        except ValidationError:
+            # Some servers search only documents by location (the DMS service's documented set has
+            # SDSTA_ID for document types only); then the case registers are read by type and told apart by
+            # their parent here. Costs one pass over the cases, ids and index data only.
+            log.info("searching cases by folder is refused; reading the case registers by type")
+            registers = [
+                o for o in self.client.search(Query(self.fall.type_name)) if o.parent_id == folder.id
+            ]
+        found = [CaseFile(aktenzeichen, folder, obj, decode(self.fall, obj.fields)) for obj in registers]
         return folder, sorted(found, key=lambda c: (c.fallbeginn or date.min, c.case.id))
 
     def documents(self, case: CaseFile, type_name: str) -> list[EnaioObject]:

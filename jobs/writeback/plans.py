@@ -213,8 +213,12 @@ class PlanWriter:
 
     def put(self, plan: PlanFile, *, dry_run: bool = False) -> PlanAction:
         action = self.prepare(plan)
-        if dry_run or action.kind == "unchanged":
-            if action.kind == "unchanged" and action.previous is not None:
+        return action if dry_run else self.write(action)
+
+    def write(self, action: PlanAction) -> PlanAction:
+        """Carry out a prepared action (steps 3-5 of the module doc)."""
+        if action.kind == "unchanged":
+            if action.previous is not None:
                 action.document_id = action.previous.id
             return action
         previous = action.previous
@@ -253,9 +257,10 @@ class PlanWriter:
                 obj.id, action.previous_change, tables=tables, files=files, expected_modified=obj.modified
             )
         except LockedError as exc:
-            holder = exc.holder or "someone else"
+            # the holder as the server names it: a field of the answer, else its message
+            who = f"by {exc.holder}" if exc.holder else f"(server: {exc.message})"
             raise CheckedOutError(
-                f"plan document {obj.id} is checked out by {holder}; nothing was written", holder=exc.holder
+                f"plan document {obj.id} is checked out {who}; nothing was written", holder=exc.holder
             ) from None
         except ConflictError:
             raise ChangedError(
