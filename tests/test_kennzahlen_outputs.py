@@ -32,7 +32,6 @@ from jobs.kennzahlen.params import default_params_path
 from schemas import Kennzahlwert
 from tests.kennzahlen_data import FORMULA_KOMMUNE, dataset, params
 
-
 CREATED = datetime(2018, 7, 2, 8, 30, tzinfo=UTC)
 
 

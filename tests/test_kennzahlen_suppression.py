@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -16,7 +17,8 @@ from jobs.kennzahlen import KennzahlenResult, compute, parse_period
 from jobs.kennzahlen.breakdowns import Dims, cell
 from jobs.kennzahlen.outputs.charts import bar_chart
 from jobs.kennzahlen.outputs.html import render_html
-from jobs.kennzahlen.suppression import suppressed_cells
+from jobs.kennzahlen.outputs.view import public_values
+from jobs.kennzahlen.suppression import audience_values, is_unknown, suppressed_cells
 from tests.kennzahlen_data import dataset, params
 
 PSEUDO = Pseudonymizer(DEMO_KEY)
@@ -160,4 +162,78 @@ def test_report_never_shows_a_suppressed_cell_as_zero() -> None:
         row = re.search(rf"davon {name}</td><td class=\"n\">([^<]*)</td>", html)
         assert row is not None, name
         assert row.group(1) == "•"
-    assert "zurückgerechnet" in html  # the note explains the secondary suppression
+    assert "zurückrechnen" in html  # the note explains the secondary suppression
+
+
+def test_unknown_cells_are_not_suppressed_for_being_small() -> None:
+    # Geschlecht: W 10 + M 8 + ohne Angabe 2 = 20. "ohne Angabe" (2 < 5) tells nothing about anyone: shown,
+    # and so nothing needs a complement (before: "ohne Angabe" hidden, then "weiblich" with it).
+    cells: dict[Dims, int | Decimal | None] = {
+        (): 20,
+        cell(geschlecht="WEIBLICH"): 10,
+        cell(geschlecht="MAENNLICH"): 8,
+        cell(geschlecht="OHNE_ANGABE"): 2,
+    }
+    assert suppressed_cells(cells, 5) == frozenset()
+    cells[cell(geschlecht="unbekannt")] = 1
+    cells[()] = 21
+    assert suppressed_cells(cells, 5) == frozenset()
+
+
+def test_complement_is_an_unknown_cell_when_there_is_one() -> None:
+    # 30 = D 2 + W 12 + M 10 + unbekannt 6. D (2) is hidden; its complement is "unbekannt" (6), not M (10):
+    # hiding a cell without an attribute costs the reader nothing. D + unbekannt = 30 - 12 - 10 = 8.
+    cells: dict[Dims, int | Decimal | None] = {
+        (): 30,
+        cell(geschlecht="DIVERS"): 2,
+        cell(geschlecht="WEIBLICH"): 12,
+        cell(geschlecht="MAENNLICH"): 10,
+        cell(geschlecht="unbekannt"): 6,
+    }
+    assert suppressed_cells(cells, 5) == {cell(geschlecht="DIVERS"), cell(geschlecht="unbekannt")}
+
+
+def test_published_b01_cells_are_never_hidden_as_complement() -> None:
+    # The case: 2.258 = 436 VU + 1.020 AU + 794 privat + 8 unbekannt. Before, "unbekannt" was hidden
+    # and then VU (the smallest neighbour) with it. Now "unbekannt" is shown and nothing is hidden.
+    b01: dict[Dims, int | Decimal | None] = {
+        (): 2258,
+        cell(unterbringungsart="VORLAEUFIGE_UNTERBRINGUNG"): 436,
+        cell(unterbringungsart="ANSCHLUSSUNTERBRINGUNG"): 1020,
+        cell(unterbringungsart="PRIVATWOHNUNG"): 794,
+        cell(unterbringungsart="unbekannt"): 8,
+    }
+    assert suppressed_cells(b01, 5, code="B01") == frozenset()
+    # A small attribute cell (Jugendhilfe 3) with only published neighbours (and "unbekannt" 0): it is hidden,
+    # but no published figure is hidden for it (it follows from the county's own figures anyway).
+    b01[cell(unterbringungsart="unbekannt")] = 0
+    b01[cell(unterbringungsart="JUGENDHILFE")] = 3
+    b01[()] = 2253
+    assert suppressed_cells(b01, 5, code="B01") == {cell(unterbringungsart="JUGENDHILFE")}
+    # The same cells in another Kennzahl are not published: there the smallest neighbour goes too.
+    assert suppressed_cells(b01, 5, code="K11p") == {
+        cell(unterbringungsart="JUGENDHILFE"),
+        cell(unterbringungsart="VORLAEUFIGE_UNTERBRINGUNG"),
+    }
+
+
+def test_public_report_threshold_builds_on_the_state_threshold() -> None:
+    # Computed with threshold 2 (state report), shown with 5 (committee): the hidden cells of 2 stay hidden,
+    # cells below 5 and their complements are hidden too, no breakdown has exactly one hidden non-zero cell.
+    state = _result(2)
+    public = audience_values(state.values, 5)
+    before = {(v.code, tuple(sorted(v.dimensions.items()))) for v in state.values if v.suppressed}
+    after = {(v.code, tuple(sorted(v.dimensions.items()))) for v in public if v.suppressed}
+    assert before < after
+    raw = {(v.code, tuple(sorted(v.dimensions.items()))): v.value for v in _result(1).values}
+    for v in public:
+        metric = state.metrics[v.code]
+        countable = metric.suppressible and metric.kind == "count"
+        if not v.suppressed and v.dimensions and countable and not is_unknown(tuple(v.dimensions.items())):
+            assert not 0 < (raw[(v.code, tuple(sorted(v.dimensions.items())))] or 0) < 5, v
+    assert {v.code for v in public if not v.dimensions and v.suppressed} == set()  # totals always shown
+    k08 = {tuple(sorted(v.dimensions.items())) for v in public if v.code == "K08" and v.suppressed}
+    k08q = {tuple(sorted(v.dimensions.items())) for v in public if v.code == "K08q" and v.suppressed}
+    assert k08q == k08  # shares are hidden exactly like their counts
+    # the committee report uses public_threshold from the result
+    assert [v for v in public_values(replace(state, public_threshold=5)) if v.suppressed]
