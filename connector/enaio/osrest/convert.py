@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from connector import timeutil
-from connector.enaio.interface import OnSkipped, SkipKind, SkippedField, skip_field, value_problem
+from connector.enaio.fieldtyping import FieldTyper
+from connector.enaio.interface import OnSkipped
 from connector.enaio.model import EnaioObject, FieldValue, FileInfo, ObjectKind
-from connector.enaio.objdef import FieldValueError, ObjdefLookupError, ObjectDefinition, ObjectType
-from connector.enaio.osrest.wire import WireFile, WireObject
+from connector.enaio.objdef import FieldDef, ObjdefLookupError, ObjectDefinition, ObjectType, TableColumn
+from connector.enaio.osrest.wire import WireField, WireFile, WireObject, WireTableField
 from connector.errors import ResponseFormatError, ValidationError
 
 _UNLOCKED = {"", "0", "UNLOCKED"}
-_UNKNOWN = "not in the object definition"
 
 
 def parse_wire_datetime(value: str | int | float, tz: ZoneInfo) -> datetime:
@@ -56,6 +57,34 @@ def _otype(objdef: ObjectDefinition, wire: WireObject) -> ObjectType:
     )
 
 
+def _field_name(otype: ObjectType, item: WireField | WireTableField) -> str:
+    ref = item.internal_name or item.db_name or item.display_name
+    try:
+        return otype.resolve_field(ref).internal
+    except ObjdefLookupError:
+        return ref  # reported as unknown by the typing rule
+
+
+def _rows(otype: ObjectType, table: WireTableField) -> list[dict[str, str | None]]:
+    """Table rows as ``{column: raw text}``; a cell named by DB column gets the column's internal name."""
+    try:
+        fd = otype.resolve_field(table.internal_name or table.db_name or table.display_name)
+    except ObjdefLookupError:
+        fd = None
+    by_db = {c.fieldname: c.internal for c in fd.columns} if fd is not None else {}
+    rows: list[dict[str, str | None]] = []
+    for wire_row in table.rows:
+        row: dict[str, str | None] = {}
+        for cell in wire_row.fields:
+            known = fd is not None and cell.internal_name in fd.columns_by_name
+            name = (
+                cell.internal_name if known else by_db.get(cell.db_name, cell.internal_name or cell.db_name)
+            )
+            row[name] = cell.value
+        rows.append(row)
+    return rows
+
+
 def _files(files: list[WireFile]) -> tuple[FileInfo, ...]:
     return tuple(
         FileInfo(index=f.index, name=f.name, mime_type=f.mime_type, size=f.size)
@@ -75,56 +104,18 @@ def to_enaio_object(
     fit its field is left out and reported to ``on_skipped`` (without it: ``ValidationError``)."""
     otype = _otype(objdef, wire)
 
-    def skip(name: str, kind: SkipKind, phrase: str) -> None:
-        skip_field(
-            SkippedField(wire.osid, otype.internal, name, kind, phrase), on_skipped, operation=operation
-        )
+    def coerce(spec: FieldDef | TableColumn, raw: Any) -> FieldValue | None:
+        return spec.from_wire_text(raw, tz=tz)
 
-    fields: dict[str, FieldValue] = {}
-    for item in wire.simple_fields:
-        ref = item.internal_name or item.db_name or item.display_name
-        try:
-            fd = otype.resolve_field(ref)
-        except ObjdefLookupError:
-            skip(ref, "unknown_field", _UNKNOWN)  # server newer than our objdef copy
-            continue
-        if fd.is_table:
-            continue
-        try:
-            value = fd.from_wire_text(item.value, tz=tz)
-        except FieldValueError:
-            skip(fd.internal, "invalid_value", value_problem(fd))
-            continue
-        if value is not None:
-            fields[fd.internal] = value
-    tables: dict[str, list[dict[str, FieldValue]]] = {}
-    for table in wire.table_fields:
-        ref = table.internal_name or table.db_name or table.display_name
-        try:
-            fd = otype.resolve_field(ref)
-        except ObjdefLookupError:
-            skip(ref, "unknown_field", _UNKNOWN)
-            continue
-        rows: list[dict[str, FieldValue]] = []
-        for wire_row in table.rows:
-            row: dict[str, FieldValue] = {}
-            for cell in wire_row.fields:
-                column = fd.columns_by_name.get(cell.internal_name)
-                if column is None:
-                    column = next((c for c in fd.columns if c.fieldname == cell.db_name), None)
-                if column is None:
-                    skip(f"{fd.internal}.{cell.internal_name or cell.db_name}", "unknown_field", _UNKNOWN)
-                    continue
-                try:
-                    cell_value = column.from_wire_text(cell.value, tz=tz)
-                except FieldValueError:
-                    skip(column.qualified_name, "invalid_value", value_problem(column))
-                    continue
-                if cell_value is not None:
-                    row[column.internal] = cell_value
-            rows.append(row)
-        if rows:
-            tables[fd.internal] = rows
+    # the one typing rule (connector.enaio.fieldtyping); osrest may name a field by internal name, DB
+    # column or display name, so names are resolved to internal names first (unknown ones stay as given)
+    typer = FieldTyper(otype, wire.osid, coerce, on_skipped, operation)
+    values = typer.type_all(
+        ((_field_name(otype, item), item.value) for item in wire.simple_fields),
+        ((_field_name(otype, table), _rows(otype, table)) for table in wire.table_fields),
+    )
+    fields = values.fields
+    tables = values.tables
 
     def base(name: str, *aliases: str) -> str | None:
         for key in (name, *aliases):
