@@ -1,0 +1,218 @@
+"""Issue 14: consent-gated Jobcenter hand-over, over dms, osrest and soap and both personalities; the consent
+rule itself with hand-built consents and the day arithmetic in comments."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connector.config import Interface
+from connector.enaio.client import EnaioClient
+from connector.enaio.emulator.server import EmulatorServer, build_state
+from connector.enaio.emulator.state import Variant
+from connector.enaio.objdef import default_site_path
+from jobs.writeback import AuditLog, ChangedError, ConsentError, JobcenterExport, consent_on
+from mappings import load_profile
+from schemas import Einwilligung
+from tests.conftest import INTERFACES, TEST_USERS, make_settings
+from tests.writeback_data import STAFF, seed_client, seed_consent
+
+AZ = "IM-T-0001"
+PROFILE = load_profile()
+DAY = date(2018, 10, 15)
+
+
+def consent(
+    enaio_id: int, erteilt: date, *, widerrufen: date | None = None, bis: date | None = None
+) -> Einwilligung:
+    return Einwilligung(
+        enaio_id=enaio_id,
+        enaio_type="IM_EINWILLIGUNG",
+        modified_at=datetime(2018, 1, 1, tzinfo=UTC),
+        fall_enaio_id=2,
+        klient_enaio_id=1,
+        aktenzeichen=AZ,
+        zweck="AUSTAUSCH_JOBCENTER",
+        erteilt_am=erteilt,
+        widerrufen_am=widerrufen,
+        gueltig_bis=bis,
+    )
+
+
+def test_consent_rule_by_hand() -> None:
+    # given 01.09., open-ended: covers 15.10. (01.09. <= 15.10.)
+    assert consent_on([consent(10, date(2018, 9, 1))], DAY).reason is None
+    # given on the day itself: covers it (erteilt_am inclusive)
+    assert consent_on([consent(10, DAY)], DAY).consent is not None
+    # given 16.10., one day after: none on 15.10.
+    assert consent_on([consent(10, date(2018, 10, 16))], DAY).reason == "none"
+    # withdrawn on 15.10.: a withdrawal takes effect on its day -> revoked
+    assert consent_on([consent(10, date(2018, 9, 1), widerrufen=DAY)], DAY).reason == "revoked"
+    # valid until 14.10.: expired on 15.10.; valid until 15.10.: still covers (inclusive)
+    assert consent_on([consent(10, date(2018, 9, 1), bis=date(2018, 10, 14))], DAY).reason == "expired"
+    assert consent_on([consent(10, date(2018, 9, 1), bis=DAY)], DAY).reason is None
+    # an old revoked consent and a newer valid one: the newer covers the day
+    both = [consent(10, date(2018, 3, 1), widerrufen=date(2018, 6, 1)), consent(11, date(2018, 9, 1))]
+    check = consent_on(both, DAY)
+    assert check.consent is not None
+    assert check.consent.enaio_id == 11
+    # consents for other purposes never count
+    other = consent(12, date(2018, 9, 1)).model_copy(update={"zweck": "EVALUATION"})
+    assert consent_on([other], DAY).reason == "none"
+    assert consent_on([], DAY).reason == "none"
+
+
+@pytest.fixture(params=INTERFACES)
+def iface(request: pytest.FixtureRequest) -> Interface:
+    value: Interface = request.param
+    return value
+
+
+@pytest.fixture
+def fresh(variant: Variant) -> Iterator[EmulatorServer]:
+    state = build_state(users=dict(TEST_USERS), variant=variant)
+    with EmulatorServer(state) as server:
+        yield server
+
+
+@pytest.fixture
+def connect(iface: Interface, variant: Variant) -> Iterator[Callable[..., EnaioClient]]:
+    clients: list[EnaioClient] = []
+    extra = {"objdef_file": str(default_site_path())} if variant == "documented" else {}
+
+    def make(server: EmulatorServer) -> EnaioClient:
+        client = EnaioClient(make_settings(server, iface, "alice", **extra))
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+def handovers(server: EmulatorServer) -> list[Any]:
+    return list(server.state.store.iter_all("IM_JC_DATEN"))
+
+
+PERSONAL = ("Haddad", "Rania", "1990", AZ, "Pflegehilfe", "Krankenpflege")
+
+
+@pytest.mark.parametrize(
+    ("consent_kwargs", "reason", "says"),
+    [
+        ({}, "none", "no consent AUSTAUSCH_JOBCENTER was given on or before 2018-10-15"),
+        (
+            {"erteilt": date(2018, 9, 1), "widerrufen": date(2018, 10, 1)},
+            "revoked",
+            "withdrawn on 2018-10-01",
+        ),
+        (
+            {"erteilt": date(2018, 9, 1), "gueltig_bis": date(2018, 10, 14)},
+            "expired",
+            "expired on 2018-10-14",
+        ),
+    ],
+)
+def test_refused_without_active_consent_and_nothing_handed_over(
+    fresh: EmulatorServer,
+    connect: Callable[..., EnaioClient],
+    tmp_path: Path,
+    consent_kwargs: dict[str, Any],
+    reason: str,
+    says: str,
+) -> None:
+    seeded = seed_client(fresh, AZ)
+    if consent_kwargs:
+        seed_consent(fresh, seeded.case, **consent_kwargs)
+    # a consent for another purpose never opens the hand-over
+    seed_consent(fresh, seeded.case, erteilt=date(2018, 9, 1), zweck="EVALUATION")
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    seq = fresh.state.store.max_seq()
+
+    with pytest.raises(ConsentError) as caught:
+        JobcenterExport(connect(fresh), PROFILE, audit).export(AZ, DAY, tmp_path / "out")
+
+    assert caught.value.reason == reason
+    assert caught.value.exit_code == 7
+    assert says in str(caught.value)
+    assert fresh.state.store.max_seq() == seq  # nothing filed
+    assert handovers(fresh) == []
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+    entries = audit.entries()
+    assert [(e["aktion"], e["ergebnis"], e["grund"]) for e in entries] == [
+        ("jobcenter_export", "verweigert", reason)
+    ]
+    assert entries[0]["beratungsfall_id"] == seeded.case
+    raw = (tmp_path / "audit.jsonl").read_text(encoding="utf-8")
+    assert not any(value in raw for value in PERSONAL)
+
+
+def test_handover_with_consent_is_filed_written_and_audited_once(
+    fresh: EmulatorServer, connect: Callable[..., EnaioClient], tmp_path: Path
+) -> None:
+    seeded = seed_client(fresh, AZ, sprachniveau="B1")
+    consent_id = seed_consent(fresh, seeded.case, erteilt=date(2018, 9, 1), gueltig_bis=date(2019, 8, 31))
+    # an earlier hand-over in the case file gives the form's answers; the German level is the client's now
+    fresh.state.store.insert(
+        "IM_JC_DATEN",
+        seeded.case,
+        {
+            "UEBERMITTELT_AM": date(2018, 9, 3),
+            "SCHULABSCHLUSS": "SEKUNDARSTUFE_I",
+            "BERUFSAUSBILDUNG": "Krankenpflege (2 Jahre)",
+            "SPRACHNIVEAU": "A2",
+            "ARBEITSWUNSCH": "Pflegehilfe",
+        },
+        user=STAFF,
+    )
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    client = connect(fresh)
+    job = JobcenterExport(client, PROFILE, audit)
+
+    done = job.export(AZ, DAY, tmp_path / "out", answers={"anerkennungsverfahren": "BEANTRAGT"})
+
+    assert not done.reused
+    assert done.consent_id == consent_id
+    filed = client.get(done.document_id)
+    assert filed.type_name == "IM_JC_DATEN"
+    assert filed.parent_id == seeded.case
+    assert filed.fields == {
+        "UEBERMITTELT_AM": DAY,
+        "SCHULABSCHLUSS": "SEKUNDARSTUFE_I",
+        "BERUFSAUSBILDUNG": "Krankenpflege (2 Jahre)",
+        "ANERKENNUNGSVERFAHREN": "BEANTRAGT",
+        "SPRACHNIVEAU": "B1",
+        "ARBEITSWUNSCH": "Pflegehilfe",
+    }
+    assert [f.name for f in filed.files] == [done.path.name]
+    record = json.loads(done.path.read_text(encoding="utf-8"))
+    assert record["aktenzeichen"] == AZ
+    assert record["uebermittelt_am"] == "2018-10-15"
+    assert record["einwilligung"]["enaio_id"] == consent_id
+    assert record["angaben"]["sprachniveau"] == "B1"
+    assert not list(done.path.parent.glob("*.part"))
+    entries = audit.entries()
+    assert [(e["ergebnis"], e["dokument_id"], e["einwilligung_id"]) for e in entries] == [
+        ("uebergeben", done.document_id, consent_id)
+    ]
+    raw = (tmp_path / "audit.jsonl").read_text(encoding="utf-8")
+    assert not any(value in raw for value in PERSONAL)
+
+    # the same hand-over again: the filed document is found, nothing new in enaio, audited as such
+    seq = fresh.state.store.max_seq()
+    again = job.export(AZ, DAY, tmp_path / "out", answers={"anerkennungsverfahren": "BEANTRAGT"})
+    assert again.reused
+    assert again.document_id == done.document_id
+    assert fresh.state.store.max_seq() == seq
+    assert [e["ergebnis"] for e in audit.entries()] == ["uebergeben", "bereits_abgelegt"]
+    assert len(handovers(fresh)) == 2  # the earlier one by hand and ours
+
+    # other answers for a day already handed over: refused, not a second document
+    with pytest.raises(ChangedError):
+        job.export(AZ, DAY, tmp_path / "out", answers={"anerkennungsverfahren": "ANERKANNT"})
+    assert fresh.state.store.max_seq() == seq
