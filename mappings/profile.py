@@ -24,7 +24,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from connector.errors import ConfigurationError
 from connector.logs import register_personal_fields
-from schemas import ENTITIES, Record, personal_fields
+from schemas import ENTITIES, Record, describing_fields, identifying_fields, personal_fields
 
 __all__ = [
     "PROFILES_DIR",
@@ -37,6 +37,7 @@ __all__ = [
     "expected_kind",
     "load_profile",
     "record_model",
+    "required_kind",
     "schema_enum",
     "schema_item_model",
 ]
@@ -47,6 +48,7 @@ SystemName = Literal[
     "id", "type", "type_id", "modified", "created", "creator", "modifier", "owner", "parent_id", "folder_id"
 ]
 ValueKind = Literal["text", "date", "datetime", "integer", "decimal", "checkbox"]
+RequiredKind = Literal["identifying", "describing"]
 
 # Record provenance fields every entity gets from system data unless the profile says otherwise.
 PROVENANCE: Mapping[str, SystemName] = {"enaio_id": "id", "enaio_type": "type", "modified_at": "modified"}
@@ -90,6 +92,10 @@ class FieldMapping(_Strict):
     values: dict[str, str | None] | None = None
     default: Any = None
     personal: bool | None = None
+    required: RequiredKind | None = Field(
+        default=None,
+        description="identifying: else the record is quarantined; describing: kept with the field empty",
+    )
 
     def sources(self) -> list[str]:
         return [name for name in _PRIMARY_SOURCES if name in self.model_fields_set]
@@ -291,6 +297,15 @@ def _is_required(model: type[BaseModel], name: str) -> bool:
     return model.model_fields[name].is_required()
 
 
+def required_kind(model: type[BaseModel], name: str) -> RequiredKind | None:
+    """What the schema says of a field: identifying, describing, or None (optional by nature)."""
+    if name in identifying_fields(model):
+        return "identifying"
+    if name in describing_fields(model):
+        return "describing"
+    return None
+
+
 # --- semantic validation ----------------------------------------------------------------------------------
 
 Path_ = tuple[str | int, ...]
@@ -357,6 +372,11 @@ def _check_fields(
             marker = "personal" if name in personal else "not personal"
             problems.append(
                 ((*path, "personal"), f"disagrees with the schema: {model.__name__}.{name} is {marker}")
+            )
+        if fm.required is not None and fm.required != required_kind(model, name):
+            kind = required_kind(model, name) or "optional"
+            problems.append(
+                ((*path, "required"), f"disagrees with the schema: {model.__name__}.{name} is {kind}")
             )
         item_model = schema_item_model(model, name)
         if source in ("table", "children"):

@@ -1,5 +1,9 @@
 """Quarantine: records that could not be mapped or validated, kept out of the output but never lost.
 
+Only a record without an *identifying* field (schemas: ``"identifying": true``) is quarantined. A record whose
+*describing* field is missing or unconvertible is kept with that field empty; the gap is noted in
+:attr:`Quarantine.kept` (same entry shape, not written to the JSONL file) for the data-quality report.
+
 An entry names the enaio object (id, type), the schema field and the reason as an error *type*; it never
 carries a field value, because values may be personal. The file is JSONL, one entry per line.
 """
@@ -32,12 +36,18 @@ class QuarantineEntry(BaseModel):
         return (self.entity, self.enaio_id, self.field or "", self.reason)
 
 
+def _undotted(path: str) -> str:
+    return ".".join(part for part in path.split(".") if not part.isdigit())
+
+
 class Quarantine:
     """Collects entries in memory (for the run summary) and, with ``path``, appends them to a JSONL file."""
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
         self.entries: list[QuarantineEntry] = []
+        self.kept: list[QuarantineEntry] = []
+        """Describing fields left empty in records that were kept (one entry per field)."""
         self._file: IO[str] | None = None
 
     def add(self, entry: QuarantineEntry) -> None:
@@ -48,6 +58,17 @@ class Quarantine:
                 self._file = self.path.open("a", encoding="utf-8")
             self._file.write(json.dumps(entry.model_dump(), ensure_ascii=False) + "\n")
             self._file.flush()
+
+    def keep(self, entry: QuarantineEntry) -> None:
+        """Note a describing field left empty in a record that was kept (not a quarantined record)."""
+        self.kept.append(entry)
+
+    def kept_summary(self) -> dict[str, int]:
+        """Counts of describing gaps by ``entity.field: reason`` (item indices dropped)."""
+        counts = Counter(
+            f"{e.entity}.{_undotted(e.field or '*')}: {e.reason.split(':')[0]}" for e in self.kept
+        )
+        return dict(sorted(counts.items()))
 
     def __len__(self) -> int:
         return len(self.entries)

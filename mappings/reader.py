@@ -12,8 +12,12 @@ that the profile only needs as ids (the folder via ``SDSTA_ID``, the register wh
 parent type) are taken from the object itself without a lookup. Goals kept as separate child documents are
 fetched the same way: one ``IN`` query over the batch's plan keys.
 
-A record that cannot be mapped or validated goes to the :class:`~mappings.quarantine.Quarantine` (object id,
-type, field, error type; never a value) and the run goes on. That includes objects whose server value does
+A record whose *identifying* field (``schemas.identifying_fields``: ids, the link to case and person, the date
+that places it, Personalnummer and VZÄ) is missing or cannot be converted, or that breaks a record-level rule,
+goes to the :class:`~mappings.quarantine.Quarantine` (object id, type, field, error type; never a value) and
+the run goes on. Any other field that cannot be converted is left empty and the record is kept; such gaps,
+and describing fields (``schemas.describing_fields``) the profile maps but the object leaves empty, are noted
+in ``Quarantine.kept`` for the data-quality report. That includes objects whose server value does
 not convert to its field's type (``31.06.1990`` in a date field): the rooms leave such a value out and report
 it through ``search(..., on_skipped=...)``; when the profile reads that field (directly, from an ancestor or
 a child document) the record is quarantined with the schema field and ``invalid_value: <phrase>``. Fields
@@ -51,7 +55,7 @@ from mappings.profile import (
     schema_item_model,
 )
 from mappings.quarantine import Quarantine, QuarantineEntry
-from schemas import Record
+from schemas import Record, describing_fields, identifying_fields
 
 __all__ = ["RecordReader", "add_years"]
 
@@ -442,6 +446,8 @@ class RecordReader:
     ) -> Record | None:
         data: dict[str, Any] = {}
         problems: list[tuple[str | None, str]] = []
+        gaps: list[tuple[str, str]] = []
+        """Describing fields left empty: (dotted schema field, reason); kept only if the record is valid."""
         read = _read_fields(plan) if invalid else set()
         for enaio_field in sorted(invalid):
             if enaio_field.split(".")[0] not in read:
@@ -452,13 +458,20 @@ class RecordReader:
                     enaio_field,
                     invalid[enaio_field],
                 )
+        describing = describing_fields(plan.model)
+        identifying = identifying_fields(plan.model)
         for name, fm in plan.fields:
             if fm.derive is not None:
                 continue
             try:
-                value = self._value(plan, plan.model, name, fm, obj, nodes, children, invalid, child_invalid)
+                value = self._value(
+                    plan, plan.model, name, fm, obj, nodes, children, invalid, child_invalid, gaps
+                )
             except _MappingFailure as failure:
-                problems.append((failure.field, failure.reason))
+                if _undotted(failure.field) not in identifying:
+                    gaps.append((failure.field, failure.reason))
+                else:
+                    problems.append((failure.field, failure.reason))
                 continue
             if value is not _OMIT:
                 data[name] = value
@@ -467,27 +480,40 @@ class RecordReader:
                 base = data.get(fm.of)
                 if isinstance(base, date) and not isinstance(base, datetime):
                     data[name] = add_years(base, fm.years)
-        try:
-            record = plan.model.model_validate(data)
-        except PydanticValidationError as exc:
-            failed = {name.split(".")[0] for name, _ in problems if name is not None}
-            for error in exc.errors():
-                if error["loc"] and str(error["loc"][0]) in failed:
-                    continue  # already reported by the mapping step (e.g. ancestor_missing)
-                loc = ".".join(str(part) for part in error["loc"]) or None
-                kind = error["type"]
-                if kind in _PHRASES:
-                    reason = f"{kind}: {_PHRASES[kind]}"
-                elif kind in ("value_error", "assertion_error"):
-                    reason = f"{kind}: {_safe_message(error['msg'])}"
-                else:
-                    reason = f"{kind}: invalid value"
-                problems.append((loc, reason))
+        record: Record | None = None
+        for attempt in range(2):
+            try:
+                record = plan.model.model_validate(data)
+                break
+            except PydanticValidationError as exc:
+                failed = {name.split(".")[0] for name, _ in problems if name is not None}
+                found: list[tuple[tuple[str | int, ...], str]] = []
+                for error in exc.errors():
+                    if error["loc"] and str(error["loc"][0]) in failed:
+                        continue  # already reported by the mapping step (e.g. ancestor_missing)
+                    found.append((tuple(error["loc"]), _reason(error["type"], error["msg"])))
+                loose = [(loc, reason) for loc, reason in found if _is_loose(loc, identifying)]
+                if problems or len(loose) < len(found) or not loose or attempt:
+                    problems.extend((".".join(str(p) for p in loc) or None, reason) for loc, reason in found)
+                    break
+                # only values that do not identify the record failed: keep it with them empty, once
+                for loc, reason in loose:
+                    _drop(data, loc)
+                    gaps.append((".".join(str(part) for part in loc), reason))
+        if record is None or problems:
             self._quarantine(plan, obj, problems)
             return None
-        if problems:
-            self._quarantine(plan, obj, problems)
-            return None
+        gaps.extend(_missing(plan, data, describing, {path for path, _ in gaps}))
+        for field_name, reason in sorted(set(gaps)):
+            self.quarantine.keep(
+                QuarantineEntry(
+                    entity=plan.entity,
+                    enaio_id=obj.id,
+                    enaio_type=obj.type_name,
+                    field=field_name,
+                    reason=reason,
+                )
+            )
         return record
 
     def _value(
@@ -501,14 +527,15 @@ class RecordReader:
         children: dict[str, dict[str, list[EnaioObject]]],
         invalid: Mapping[str, str],
         child_invalid: Invalid,
+        gaps: list[tuple[str, str]],
     ) -> Any:
         if fm.table is not None:
             _check_valid(name, invalid, fm.table, table=True)
-            return self._table(model, name, fm, obj)
+            return self._table(model, name, fm, obj, gaps)
         if fm.children is not None:
             if fm.link is not None and fm.link.parent_field is not None:
                 _check_valid(name, invalid, fm.link.parent_field)  # without its key the children are unknown
-            return self._child_items(plan, model, name, fm, obj, children, child_invalid)
+            return self._child_items(plan, model, name, fm, obj, children, child_invalid, gaps)
         server: FieldDef | None = None
         raw: Any
         if "const" in fm.model_fields_set:
@@ -535,10 +562,18 @@ class RecordReader:
             raw = None
         return _convert(model, name, fm, raw, server.valuesep if server is not None else None)
 
-    def _table(self, model: type[BaseModel], name: str, fm: FieldMapping, obj: EnaioObject) -> Any:
+    def _table(
+        self,
+        model: type[BaseModel],
+        name: str,
+        fm: FieldMapping,
+        obj: EnaioObject,
+        gaps: list[tuple[str, str]],
+    ) -> Any:
         item = schema_item_model(model, name)
         if item is None or fm.table is None:
             return _OMIT
+        identifying = identifying_fields(item)
         rows = obj.tables.get(fm.table, [])
         items: list[dict[str, Any]] = []
         for index, row in enumerate(rows):
@@ -548,6 +583,9 @@ class RecordReader:
                 try:
                     value = _convert(item, col_name, cm, raw, None)
                 except _MappingFailure as failure:
+                    if col_name not in identifying:
+                        gaps.append((f"{name}.{index}.{failure.field}", failure.reason))
+                        continue
                     raise _MappingFailure(f"{name}.{index}.{failure.field}", failure.reason) from None
                 if value is not _OMIT:
                     converted[col_name] = value
@@ -563,10 +601,12 @@ class RecordReader:
         obj: EnaioObject,
         children: dict[str, dict[str, list[EnaioObject]]],
         child_invalid: Invalid,
+        gaps: list[tuple[str, str]],
     ) -> Any:
         item = schema_item_model(model, name)
         if item is None:
             return _OMIT
+        identifying = identifying_fields(item)
         key = _parent_key(obj, fm)
         docs = children.get(name, {}).get(str(key), []) if key is not None else []
         items: list[dict[str, Any]] = []
@@ -585,11 +625,75 @@ class RecordReader:
                         server = _server_field(self.objdef, child, sm.field or "")
                     value = _convert(item, sub_name, sm, raw, server.valuesep if server else None)
                 except _MappingFailure as failure:
+                    if sub_name not in identifying:
+                        gaps.append((f"{name}.{index}.{failure.field}", failure.reason))
+                        continue
                     raise _MappingFailure(f"{name}.{index}.{failure.field}", failure.reason) from None
                 if value is not _OMIT:
                     converted[sub_name] = value
             items.append(converted)
         return tuple(items)
+
+
+def _reason(kind: str, message: str) -> str:
+    """Error type and a fixed phrase; a validator's own message only without values."""
+    if kind in _PHRASES:
+        return f"{kind}: {_PHRASES[kind]}"
+    if kind in ("value_error", "assertion_error"):
+        return f"{kind}: {_safe_message(message)}"
+    return f"{kind}: invalid value"
+
+
+def _undotted(path: str) -> str:
+    """``ziele.0.zielstatus`` -> ``ziele.zielstatus`` (the form of ``schemas.describing_fields``)."""
+    return ".".join(part for part in path.split(".") if not part.isdigit())
+
+
+def _is_loose(loc: tuple[str | int, ...], identifying: frozenset[str]) -> bool:
+    """True for a field the record can do without (describing or optional), False for an identifying one and
+    for record-level rules."""
+    if not loc:
+        return False
+    return ".".join(str(part) for part in loc if not isinstance(part, int)) not in identifying
+
+
+def _drop(data: dict[str, Any], loc: tuple[str | int, ...]) -> None:
+    """Remove the value at ``loc`` (``("geschlecht",)`` or ``("ziele", 0, "zielstatus")``)."""
+    target: Any = data
+    for part in loc[:-1]:
+        try:
+            target = target[part]
+        except (KeyError, IndexError, TypeError):
+            return
+    if isinstance(target, dict):
+        target.pop(loc[-1], None)
+
+
+def _missing(
+    plan: _Plan, data: Mapping[str, Any], describing: frozenset[str], noted: set[str]
+) -> list[tuple[str, str]]:
+    """Describing fields the profile maps but the object left empty (nested: per item); ``noted`` holds the
+    dotted paths already reported as invalid."""
+    reason = "missing: value is missing"
+    found: list[tuple[str, str]] = []
+    for name, fm in plan.mapping.fields.items():
+        if name in describing and name not in noted and data.get(name) is None:
+            found.append((name, reason))
+        inner = fm.columns if fm.table is not None else fm.fields if fm.children is not None else None
+        items = data.get(name)
+        if inner is None or not isinstance(items, tuple):
+            continue
+        for index, item in enumerate(items):
+            for column in inner:
+                path = f"{name}.{index}.{column}"
+                if (
+                    f"{name}.{column}" in describing
+                    and isinstance(item, dict)
+                    and item.get(column) is None
+                    and path not in noted
+                ):
+                    found.append((path, reason))
+    return found
 
 
 def _check_valid(name: str, invalid: Mapping[str, str], source: str, *, table: bool = False) -> None:

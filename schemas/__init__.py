@@ -5,7 +5,16 @@ Imports nothing else of the project. Entities: see `schemas.registry.ENTITIES`.
 
 from __future__ import annotations
 
-from schemas.base import FallDokument, Record, SchemaModel, personal_fields
+from schemas.base import (
+    DESCRIBING,
+    IDENTIFYING,
+    FallDokument,
+    Record,
+    SchemaModel,
+    describing_fields,
+    identifying_fields,
+    personal_fields,
+)
 from schemas.beratungsfall import Beratungsfall, hoechstdauer_bis
 from schemas.einwilligung import Einwilligung
 from schemas.integrationsplan import Integrationsplan, Ziel
@@ -18,7 +27,9 @@ from schemas.registry import ENTITIES
 from schemas.types import Datum
 
 __all__ = [
+    "DESCRIBING",
     "ENTITIES",
+    "IDENTIFYING",
     "Beratungsfall",
     "Datum",
     "Einwilligung",
@@ -32,6 +43,8 @@ __all__ = [
     "Record",
     "SchemaModel",
     "Ziel",
+    "describing_fields",
     "hoechstdauer_bis",
+    "identifying_fields",
     "personal_fields",
 ]

@@ -7,7 +7,7 @@ from typing import Self
 
 from pydantic import ConfigDict, Field, model_validator
 
-from schemas.base import Record
+from schemas.base import Record, describing, identifying
 from schemas.enums import Abschlussgrund, Fallstatus
 from schemas.types import Aktenzeichen, Datum, EnaioId, Personalnummer, Regionalteam
 
@@ -29,20 +29,22 @@ def hoechstdauer_bis(fallbeginn: date) -> date:
 class Beratungsfall(Record):
     """A case of one person; natural key `enaio_id` (a person may have several cases over time).
 
+    The person link and `fallbeginn` identify and place the case; status, Integrationsmanager*in and
+    Regionalteam describe it (a case without them is still active and counts under "unbekannt").
     Deliberately not enforced here, because such data must still reach the data-quality report: an extension
     beyond 4 years, ABGESCHLOSSEN without `fallende`, an Abschlussgrund on an open case.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    klient_enaio_id: EnaioId = Field(description="enaio id of the Klientenakte folder")
-    aktenzeichen: Aktenzeichen = Field(description="Aktenzeichen of the person")
-    fallbeginn: Datum
+    klient_enaio_id: EnaioId = identifying(description="enaio id of the Klientenakte folder")
+    aktenzeichen: Aktenzeichen = identifying(description="Aktenzeichen of the person")
+    fallbeginn: Datum = identifying()
     fallende: Datum | None = None
-    fallstatus: Fallstatus
+    fallstatus: Fallstatus | None = describing()
     abschlussgrund: Abschlussgrund | None = None
-    integrationsmanager: Personalnummer
-    regionalteam: Regionalteam
+    integrationsmanager: Personalnummer | None = describing()
+    regionalteam: Regionalteam | None = describing()
     hoechstdauer_bis: Datum | None = Field(
         default=None, description="fallbeginn + 3 years; filled by the mapping (see hoechstdauer_bis())"
     )

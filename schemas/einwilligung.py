@@ -7,7 +7,7 @@ from typing import Self
 
 from pydantic import ConfigDict, Field, model_validator
 
-from schemas.base import FallDokument
+from schemas.base import FallDokument, describing, identifying
 from schemas.enums import Einwilligungszweck
 from schemas.types import Datum
 
@@ -15,15 +15,19 @@ __all__ = ["Einwilligung"]
 
 
 class Einwilligung(FallDokument):
-    """A consent document; `gilt_am` answers whether it covers a given day."""
+    """A consent document; `gilt_am` answers whether it covers a given day.
+
+    `erteilt_am` places it in time (identifying); a consent without `zweck` is kept, and K18 reports it as not
+    countable where it could decide the figure.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    zweck: Einwilligungszweck
+    zweck: Einwilligungszweck | None = describing()
     empfaenger: str | None = Field(
         default=None, min_length=1, max_length=254, json_schema_extra={"personal": True}
     )
-    erteilt_am: Datum
+    erteilt_am: Datum = identifying()
     widerrufen_am: Datum | None = None
     gueltig_bis: Datum | None = None
 

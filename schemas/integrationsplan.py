@@ -6,7 +6,7 @@ from typing import Self
 
 from pydantic import ConfigDict, Field, model_validator
 
-from schemas.base import FallDokument, SchemaModel
+from schemas.base import FallDokument, SchemaModel, describing, identifying
 from schemas.enums import Handlungsfeld, Planart, Planstatus, Verantwortlich, Zielstatus
 from schemas.types import AktenzeichenListe, Datum, Personalnummer
 
@@ -18,31 +18,34 @@ class Ziel(SchemaModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    handlungsfeld: Handlungsfeld
-    ziel: str = Field(min_length=1, json_schema_extra={"personal": True})
+    handlungsfeld: Handlungsfeld | None = describing()
+    ziel: str | None = describing(min_length=1, personal=True)
     massnahme: str | None = Field(default=None, min_length=1, json_schema_extra={"personal": True})
     verantwortlich: Verantwortlich | None = None
     frist: Datum | None = None
-    zielstatus: Zielstatus
+    zielstatus: Zielstatus | None = describing()
     statusdatum: Datum | None = None
 
 
 class Integrationsplan(FallDokument):
     """A plan version; version 0 is the Erstplan, ≥ 1 a Fortschreibung (superseding the previous version).
 
-    A plan without goals is valid here on purpose: the data-quality report lists such plans.
+    A plan without goals is valid here on purpose: the data-quality report lists such plans. The version
+    identifies the plan among its case's plans; `vereinbart_am` places it in a period (empty for a draft).
+    Art, Status and creation date describe it: a plan without Planstatus is kept, and the figures that need
+    the status report it as not countable.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    planart: Planart
-    planversion: int = Field(ge=0, description="0 = Erstplan, ≥ 1 = Fortschreibung")
-    erstellt_am: Datum
+    planart: Planart | None = describing()
+    planversion: int = identifying(ge=0, description="0 = Erstplan, ≥ 1 = Fortschreibung")
+    erstellt_am: Datum | None = describing()
     vereinbart_am: Datum | None = None
-    planstatus: Planstatus
+    planstatus: Planstatus | None = describing()
     naechste_ueberpruefung: Datum | None = None
     unterschrift_klient: bool = False
-    integrationsmanager: Personalnummer | None = None
+    integrationsmanager: Personalnummer | None = describing()
     weitere_personen: AktenzeichenListe = Field(
         default=(), description="Aktenzeichen of further persons covered by the plan (household)"
     )

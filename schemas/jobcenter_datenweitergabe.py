@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field
 
-from schemas.base import FallDokument
+from schemas.base import FallDokument, identifying
 from schemas.enums import Anerkennungsverfahren, Schulabschluss, Sprachniveau
 from schemas.types import Datum
 
@@ -19,7 +19,7 @@ class JobcenterDatenweitergabe(FallDokument):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    uebermittelt_am: Datum
+    uebermittelt_am: Datum = identifying()
     schulabschluss: Schulabschluss | None = None
     berufsausbildung: str | None = Field(
         default=None, min_length=1, max_length=254, json_schema_extra={"personal": True}

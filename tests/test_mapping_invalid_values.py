@@ -79,6 +79,8 @@ def _dataset(client: EnaioClient) -> dict[str, int]:
         "good2": api.insert(NewObject("IM_KLIENT", None, klient("IM-Q-3", HAUSHALTSNUMMER="H-2"))),
     }
     ids["fall"] = api.insert(NewObject("IM_FALL", ids["broken"], fall()))
+    # FALLBEGINN places the case in time (identifying): broken, the case is quarantined
+    ids["fall_broken"] = api.insert(NewObject("IM_FALL", ids["good1"], fall(FALLBEGINN=date(1990, 6, 30))))
     client.object_definition()  # cached before the answers are rewritten
     return ids
 
@@ -96,13 +98,13 @@ def test_unconvertible_value_is_quarantined_and_the_read_goes_on(
         klienten = list(reader.iter_records("klient"))
         faelle = list(reader.iter_records("beratungsfall"))
 
-    assert sorted(r.enaio_id for r in klienten) == [ids["good1"], ids["good2"]]
-    # the case reads AKTENZEICHEN from the broken folder: its bad birth date does not matter there
-    assert len(faelle) == 1
-    assert [(f.enaio_id, f.aktenzeichen) for f in faelle if isinstance(f, Beratungsfall)] == [
-        (ids["fall"], "IM-Q-2")
-    ]
-    assert [e.model_dump() for e in quarantine.entries] == [
+    # GEBURTSDATUM only describes the person: the folder is kept with the field empty, the gap is noted
+    assert sorted(r.enaio_id for r in klienten) == [ids["good1"], ids["broken"], ids["good2"]]
+    broken = next(r for r in klienten if r.enaio_id == ids["broken"])
+    assert isinstance(broken, Klient)
+    assert broken.geburtsdatum is None
+    assert broken.haushaltsnummer == "H-1"  # the rest of the folder is read
+    assert [e.model_dump() for e in quarantine.kept if e.field == "geburtsdatum"] == [
         {
             "entity": "klient",
             "enaio_id": ids["broken"],
@@ -111,8 +113,22 @@ def test_unconvertible_value_is_quarantined_and_the_read_goes_on(
             "reason": "invalid_value: not a valid date",
         }
     ]
+    # the case reads AKTENZEICHEN from the broken folder: its bad birth date does not matter there
+    assert len(faelle) == 1
+    assert [(f.enaio_id, f.aktenzeichen) for f in faelle if isinstance(f, Beratungsfall)] == [
+        (ids["fall"], "IM-Q-2")
+    ]
+    assert [e.model_dump() for e in quarantine.entries] == [
+        {
+            "entity": "beratungsfall",
+            "enaio_id": ids["fall_broken"],
+            "enaio_type": "IM_FALL",
+            "field": "fallbeginn",
+            "reason": "invalid_value: not a valid date",
+        }
+    ]
     written = (tmp_path / "quarantine.jsonl").read_text(encoding="utf-8")
-    assert json.loads(written)["enaio_id"] == ids["broken"]
+    assert [json.loads(line)["enaio_id"] for line in written.splitlines()] == [ids["fall_broken"]]
     assert not any(canary in written for canary in CANARY)
 
 

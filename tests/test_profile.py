@@ -133,17 +133,49 @@ def test_personal_flag_must_agree_with_schema(tmp_path: Path) -> None:
 
 def test_nested_personal_flag(tmp_path: Path) -> None:
     default = (PROFILES_DIR / "default.yaml").read_text(encoding="utf-8")
-    broken = default.replace("ziel: {column: ZIEL, personal: true}", "ziel: {column: ZIEL, personal: false}")
+    original = "ziel: {column: ZIEL, personal: true, required: describing}"
+    broken = default.replace(original, original.replace("personal: true", "personal: false"))
     error = _error(tmp_path, broken)
-    line = default.splitlines().index("          ziel: {column: ZIEL, personal: true}") + 1
+    line = default.splitlines().index("          " + original) + 1
     assert error.line == line
     assert error.key == "entities.integrationsplan.fields.ziele.columns.ziel.personal"
 
 
 def test_required_field_not_mapped(tmp_path: Path) -> None:
-    error = _error(tmp_path, MINIMAL.replace("      traeger: {field: TRAEGER}\n", ""))
+    # identifying fields must be mapped; a describing one (traeger) may be missing on a site
+    error = _error(tmp_path, MINIMAL.replace("      vzae: {field: VZAE}\n", ""))
     assert error.line == 5
-    assert "required field 'traeger'" in str(error)
+    assert "required field 'vzae'" in str(error)
+    assert load_profile(_write(tmp_path, MINIMAL.replace("      traeger: {field: TRAEGER}\n", "")))
+
+
+def test_required_kind_must_agree_with_the_schema(tmp_path: Path) -> None:
+    error = _error(tmp_path, MINIMAL.replace("{field: TRAEGER}", "{field: TRAEGER, required: identifying}"))
+    assert error.key == "entities.mitarbeitende.fields.traeger.required"
+    assert "Mitarbeitende.traeger is describing" in str(error)
+    error = _error(tmp_path, MINIMAL.replace("{field: VZAE}", "{field: VZAE, required: describing}"))
+    assert "Mitarbeitende.vzae is identifying" in str(error)
+    error = _error(tmp_path, MINIMAL.replace("{field: VZAE}", "{field: VZAE, required: optional}"))
+    assert error.key == "entities.mitarbeitende.fields.vzae.required"
+    profile = load_profile(
+        _write(tmp_path, MINIMAL.replace("{field: TRAEGER}", "{field: TRAEGER, required: describing}"))
+    )
+    assert profile.entities["mitarbeitende"].fields["traeger"].required == "describing"
+
+
+def test_default_profile_marks_every_identifying_and_describing_field() -> None:
+    from mappings.profile import record_model, required_kind, schema_item_model
+
+    profile = load_profile()
+    for entity, mapping in profile.entities.items():
+        model = record_model(entity)
+        assert model is not None
+        for name, fm in mapping.fields.items():
+            assert fm.required == required_kind(model, name), (entity, name)
+            item = schema_item_model(model, name)
+            for column, cm in (fm.columns or {}).items():
+                assert item is not None
+                assert cm.required == required_kind(item, column), (entity, column)
 
 
 def test_exactly_one_source(tmp_path: Path) -> None:

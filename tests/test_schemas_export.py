@@ -124,3 +124,43 @@ def test_cli_reports_an_unwritable_target_without_traceback(tmp_path: Path) -> N
     assert "cannot write JSON Schema files" in result.output
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def _marked(entity: str, marker: str) -> set[str]:
+    schema = json.loads((JSON_DIR / f"{entity}.schema.json").read_text(encoding="utf-8"))
+    return {name for name, prop in schema["properties"].items() if prop.get(marker) is True}
+
+
+def test_identifying_and_describing_are_explicit_in_the_json_schema() -> None:
+    # Identifying: the record cannot be placed without it (quarantined); describing: kept with null.
+    assert _marked("mitarbeitende", "identifying") >= {"personalnummer", "vzae", "gueltig_ab"}
+    assert _marked("mitarbeitende", "describing") == {"traeger", "name"}
+    assert _marked("klient", "identifying") == {"enaio_id", "enaio_type", "modified_at", "aktenzeichen"}
+    assert {"geschlecht", "wohnkommune", "unterbringungsart", "staatsangehoerigkeit"} <= _marked(
+        "klient", "describing"
+    )
+    assert "regionalteam" in _marked("beratungsfall", "describing")
+    assert {"fallbeginn", "aktenzeichen", "klient_enaio_id"} <= _marked("beratungsfall", "identifying")
+    assert "datum" in _marked("kontakt", "identifying")
+    assert "kontaktart" in _marked("kontakt", "describing")
+
+
+def test_markers_agree_with_the_models() -> None:
+    from schemas import Record, describing_fields, identifying_fields
+
+    for entity, model in ENTITIES.items():
+        if not issubclass(model, Record):
+            continue
+        identifying, describing = identifying_fields(model), describing_fields(model)
+        assert not identifying & describing, entity
+        required = {name for name, info in model.model_fields.items() if info.is_required()}
+        # every required field identifies, every identifying top-level field is required
+        assert required == {name for name in identifying if "." not in name}, entity
+        for name in describing:
+            if "." in name:
+                continue
+            info = model.model_fields[name]
+            assert info.default is None, (entity, name)
+            assert not info.is_required(), (entity, name)
+        assert _marked(entity, "identifying") == {n for n in identifying if "." not in n}
+        assert _marked(entity, "describing") == {n for n in describing if "." not in n}

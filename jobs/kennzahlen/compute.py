@@ -8,12 +8,23 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from connector.pseudonym import Pseudonymizer
-from jobs.kennzahlen.breakdowns import DIMENSION_LABELS
+from jobs.kennzahlen.breakdowns import DIMENSION_LABELS, UNBEKANNT
 from jobs.kennzahlen.facts import Facts
 from jobs.kennzahlen.params import KennzahlenParams
 from jobs.kennzahlen.periods import Period
-from jobs.kennzahlen.rules import METRICS, NEEDS, RATIO_BASIS, Cells, Metric, evaluate
+from jobs.kennzahlen.rules import (
+    METRICS,
+    NEEDS,
+    QUARANTINE_AFFECTS,
+    RATIO_BASIS,
+    Cells,
+    Metric,
+    Uncounted,
+    evaluate,
+    quarantine_reason,
+)
 from jobs.kennzahlen.suppression import suppressed_cells
+from mappings.quarantine import Quarantine
 from schemas import (
     Beratungsfall,
     Einwilligung,
@@ -32,7 +43,11 @@ _DIM_ORDER = {name: index for index, name in enumerate(DIMENSION_LABELS)}
 
 @dataclass
 class KennzahlenInput:
-    """One iterable of schema records per entity; each is consumed exactly once, in this order."""
+    """One iterable of schema records per entity; each is consumed exactly once, in this order.
+
+    `quarantine` is the mapping layer's quarantine of the same read: after the streams are consumed, its
+    records (which could not be placed) are reported per figure as not countable.
+    """
 
     mitarbeitende: Iterable[Mitarbeitende] = ()
     klienten: Iterable[Klient] = ()
@@ -40,6 +55,7 @@ class KennzahlenInput:
     kontakte: Iterable[Kontakt] = ()
     plaene: Iterable[Integrationsplan] = ()
     einwilligungen: Iterable[Einwilligung] = ()
+    quarantine: Quarantine | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +98,9 @@ class KennzahlenResult:
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     data_as_of: datetime | None = None
     """When the data was read from enaio; None = when the result was built (the reading ends there)."""
+    nicht_zaehlbar: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    """Kennzahl code -> {German reason -> number of records the figure could not count}; only non-empty
+    entries, in the order of the Kennzahlen. E.g. {"K03": {"Gesprächsvermerk ohne Kontaktart": 1}}."""
 
     def total(self, code: str) -> int | Decimal | None:
         for value in self.values:
@@ -136,7 +155,10 @@ def compute(
     facts.add_kontakte(data.kontakte)
     facts.add_plaene(data.plaene)
     facts.add_einwilligungen(data.einwilligungen)
-    raw = evaluate(facts)
+    uncounted = Uncounted()
+    raw = evaluate(facts, uncounted)
+    if data.quarantine is not None:
+        _note_quarantine(data.quarantine, uncounted)
     values = _records({k: v for k, v in raw.items() if k not in skipped}, period, params, pseudonymizer)
     staff, total = _staff_rows(raw, facts)
     merged: dict[str, dict[str, str]] = {dim: dict(by_value) for dim, by_value in (labels or {}).items()}
@@ -154,7 +176,23 @@ def compute(
         labels=merged,
         zielgruppe_cutoff=params.zielgruppe.cutoff,
         public_threshold=params.suppression.public_threshold,
+        nicht_zaehlbar={
+            code: by_reason
+            for code, by_reason in uncounted.counts().items()
+            if code in raw and code not in skipped
+        },
     )
+
+
+def _note_quarantine(quarantine: Quarantine, uncounted: Uncounted) -> None:
+    """Every quarantined record is not countable in the figures its entity feeds (one reason per record)."""
+    fields: dict[tuple[str, int], list[str | None]] = {}
+    for entry in quarantine.entries:
+        fields.setdefault((entry.entity, entry.enaio_id), []).append(entry.field)
+    for (entity, osid), names in sorted(fields.items()):
+        reason = quarantine_reason(entity, names)
+        for code in QUARANTINE_AFFECTS.get(entity, ()):
+            uncounted.add(code, reason, (entity, osid))
 
 
 def _records(
@@ -179,7 +217,8 @@ def _records(
         rows: list[tuple[tuple[tuple[int, str, str], ...], Kennzahlwert]] = []
         for dims, value in cells.items():
             dimensions = {
-                k: (pseudonymizer.of(v, PSEUDONYM_FIELD) if k == PSEUDONYM_FIELD else v) for k, v in dims
+                k: (pseudonymizer.of(v, PSEUDONYM_FIELD) if k == PSEUDONYM_FIELD and v != UNBEKANNT else v)
+                for k, v in dims
             }
             shown, suppressed = (None, True) if dims in hidden else (value, False)
             record = Kennzahlwert(

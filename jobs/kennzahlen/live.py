@@ -70,6 +70,7 @@ def reader_input(
         kontakte=tap(_typed(reader, "kontakt", Kontakt, mapped, counts), sinks),
         plaene=tap(_typed(reader, "integrationsplan", Integrationsplan, mapped, counts), sinks),
         einwilligungen=tap(_typed(reader, "einwilligung", Einwilligung, mapped, counts), sinks),
+        quarantine=reader.quarantine,
     )
 
 

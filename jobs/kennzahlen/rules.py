@@ -3,6 +3,12 @@
 Each function reads `Facts` and returns its cells: `{(): total, (("dim", "value"),): count, ...}`. Counts of
 persons are distinct Aktenzeichen, counts of events distinct enaio ids, so a household contact counts once as
 a Gespräch and once for every person it reached.
+
+Incomplete records: a record without a describing field counts in every figure that does not need it and in
+the "unbekannt" cell of a breakdown by it. Where a figure needs the field to decide whether the record counts
+at all (a contact without Kontaktart, a plan without Planstatus, a consent without Zweck, a record the mapping
+layer quarantined because it cannot be placed), the rule notes it in `Uncounted` with a German reason
+(`KennzahlenResult.nicht_zaehlbar`) instead of silently counting fewer.
 """
 
 from __future__ import annotations
@@ -27,7 +33,19 @@ from jobs.kennzahlen.breakdowns import (
 from jobs.kennzahlen.facts import CaseFacts, Facts, PersonFacts, PlanFacts
 from schemas import hoechstdauer_bis
 
-__all__ = ["METRICS", "NEEDS", "RATIO_BASIS", "REQUIRED_ENTITIES", "Cells", "Context", "Metric", "evaluate"]
+__all__ = [
+    "METRICS",
+    "NEEDS",
+    "QUARANTINE_AFFECTS",
+    "RATIO_BASIS",
+    "REQUIRED_ENTITIES",
+    "Cells",
+    "Context",
+    "Metric",
+    "Uncounted",
+    "evaluate",
+    "quarantine_reason",
+]
 
 Value = int | Decimal | None
 Cells = dict[Dims, Value]
@@ -118,6 +136,66 @@ NEEDS: Final[Mapping[str, tuple[str, ...]]] = {
 RATIO_BASIS: Final[Mapping[str, str]] = {"K08q": "K08"}
 """Share cells hidden exactly where the count they are a share of is hidden."""
 
+CONTACT_COUNTS: Final = ("K02", "K03", "K04", "K04p", "K08")
+QUARANTINE_AFFECTS: Final[Mapping[str, tuple[str, ...]]] = {
+    "klient": ("Z01", "K17"),
+    "beratungsfall": ("B01", "K07", "K10", "K11", "K11p", "K12", "K13"),
+    "kontakt": ("Z02", *CONTACT_COUNTS),
+    "integrationsplan": ("K05d", "K05p", "K06", "K07", "K09"),
+    "einwilligung": ("K18",),
+    "mitarbeitende": ("K01", "K01n"),
+}
+"""Figures a quarantined record of an entity might have counted in: they report it as not countable."""
+
+KONTAKTART_FEHLT: Final = "Gesprächsvermerk ohne Kontaktart"
+PLANSTATUS_FEHLT: Final = "Integrationsplan ohne Planstatus"
+ZWECK_FEHLT: Final = "Einwilligung ohne Zweck"
+UNTERBRINGUNG_FEHLT: Final = "Klientenakte ohne Unterbringungsart"
+_NOUNS: Final[Mapping[str, str]] = {
+    "klient": "Klientenakte",
+    "beratungsfall": "Beratungsfall",
+    "kontakt": "Gesprächsvermerk",
+    "integrationsplan": "Integrationsplan",
+    "einwilligung": "Einwilligung",
+    "mitarbeitende": "Mitarbeitenden-Datensatz",
+}
+_DATES: Final = frozenset({"datum", "fallbeginn", "erteilt_am", "gueltig_ab", "vereinbart_am"})
+_LINKS: Final = frozenset({"aktenzeichen", "fall_enaio_id", "klient_enaio_id"})
+
+
+def quarantine_reason(entity: str, fields: Iterable[str | None]) -> str:
+    """German reason for a quarantined record from its failing schema fields (date, link, other)."""
+    names = {name for name in fields if name}
+    noun = _NOUNS.get(entity, entity)
+    if names & _DATES:
+        what = "ohne gültiges Datum"
+    elif names & _LINKS:
+        what = "ohne Zuordnung zu Fall oder Klientenakte"
+    elif entity == "mitarbeitende" and names & {"personalnummer", "vzae"}:
+        what = "ohne gültige Personalnummer oder VZÄ"
+    else:
+        what = "mit fehlenden oder ungültigen Pflichtangaben"
+    return f"{noun} {what} (Quarantäne)"
+
+
+class Uncounted:
+    """Records a figure could not count, per Kennzahl and German reason (distinct records)."""
+
+    def __init__(self) -> None:
+        self._units: dict[str, dict[str, set[Hashable]]] = {}
+
+    def add(self, code: str, reason: str, unit: Hashable) -> None:
+        self._units.setdefault(code, {}).setdefault(reason, set()).add(unit)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Kennzahl code -> {reason -> number of records}; only non-empty entries, in METRICS order."""
+        order = {m.code: index for index, m in enumerate(METRICS)}
+        return {
+            code: {reason: len(units) for reason, units in sorted(by_reason.items()) if units}
+            for code, by_reason in sorted(self._units.items(), key=lambda item: order.get(item[0], 99))
+            if any(by_reason.values())
+        }
+
 
 class Tally:
     """Distinct units per cell; only the metric's own dimensions are kept."""
@@ -143,10 +221,11 @@ class Tally:
 class Context:
     """Facts plus the person-dimension lookup (nationality top n is chosen over all persons read)."""
 
-    def __init__(self, facts: Facts) -> None:
+    def __init__(self, facts: Facts, uncounted: Uncounted | None = None) -> None:
         self.facts = facts
         self.period = facts.period
         self.params = facts.params
+        self.uncounted = uncounted if uncounted is not None else Uncounted()
         self._top = top_nationalities(
             (p.staatsangehoerigkeit for p in facts.persons.values()), self.params.breakdowns.nationality_top_n
         )
@@ -218,6 +297,10 @@ def z01(ctx: Context) -> Cells:
 def z02(ctx: Context) -> Cells:
     tally = Tally(METRIC_BY_CODE["Z02"])
     for c in ctx.facts.contacts:
+        if c.kontaktart is None:
+            if any(ctx.in_zielgruppe(akz) for akz in (c.akz, *c.weitere)):
+                ctx.uncounted.add("Z02", KONTAKTART_FEHLT, c.contact_id)
+            continue
         if c.kontaktart != SONDIERUNG:
             continue
         for akz in (c.akz, *c.weitere):
@@ -288,6 +371,10 @@ def contacts(ctx: Context) -> dict[str, Cells]:
     k04, k04p = Tally(METRIC_BY_CODE["K04"]), Tally(METRIC_BY_CODE["K04p"])
     k08 = Tally(METRIC_BY_CODE["K08"])
     for c in ctx.facts.contacts:
+        if c.kontaktart is None:  # could be a Sondierung as well as a Kurzkontakt
+            for code in CONTACT_COUNTS:
+                ctx.uncounted.add(code, KONTAKTART_FEHLT, c.contact_id)
+            continue
         org = ctx.case_dims(c.fall_id, c.im)
         if c.kontaktart in BERATUNGSGESPRAECH:
             k03.add(c.contact_id, ctx.person_dims(c.akz) | org)
@@ -325,6 +412,10 @@ def plans(ctx: Context) -> dict[str, Cells]:
                 k05p.add(akz, ctx.person_dims(akz) | org)
         else:
             k06.add(p.plan_id, ctx.person_dims(p.akz) | org)
+    for p in ctx.facts.plans_without_status:
+        if ctx.period.contains(p.vereinbart_am):
+            for code in ("K05d", "K05p") if p.version == 0 else ("K06",):
+                ctx.uncounted.add(code, PLANSTATUS_FEHLT, p.plan_id)
     return {"K05d": k05d.cells(), "K05p": k05p.cells(), "K06": k06.cells()}
 
 
@@ -348,6 +439,10 @@ def k07(ctx: Context) -> Cells:
     tally = Tally(METRIC_BY_CODE["K07"])
     active = ctx.active_cases()
     current = _current_plans(ctx, ctx.period.stichtag, (c.fall_id for c in active))
+    active_ids = {c.fall_id for c in active}
+    for p in ctx.facts.plans_without_status:
+        if p.fall_id in active_ids and p.vereinbart_am <= ctx.period.stichtag:
+            ctx.uncounted.add("K07", PLANSTATUS_FEHLT, p.plan_id)
     for plan in current.values():
         org = ctx.case_dims(plan.fall_id)
         for akz in (plan.akz, *plan.weitere):
@@ -359,7 +454,10 @@ def k09(ctx: Context) -> tuple[Cells, Cells]:
     """Goals of the current plan (at period end) of every case running in the period, by status then."""
     tally = Tally(METRIC_BY_CODE["K09"])
     end = ctx.period.end
-    running = [c.fall_id for c in ctx.facts.cases.values() if c.overlaps(ctx.period.start, end)]
+    running = {c.fall_id for c in ctx.facts.cases.values() if c.overlaps(ctx.period.start, end)}
+    for p in ctx.facts.plans_without_status:
+        if p.fall_id in running and p.vereinbart_am <= end:
+            ctx.uncounted.add("K09", PLANSTATUS_FEHLT, p.plan_id)
     bewertet: defaultdict[str, int] = defaultdict(int)
     for plan in _current_plans(ctx, end, running).values():
         for index, (feld, status, statusdatum) in enumerate(plan.ziele):
@@ -409,10 +507,14 @@ def stichtag_shares(ctx: Context) -> dict[str, Cells]:
     known = [level for level in levels if level is not None]
     k16 = percent(sum(1 for level in known if level in B1_PLUS), len(known))
     k18 = percent(len(adults & ctx.facts.jobcenter_consent), len(adults))
+    for akz in sorted((adults & ctx.facts.consent_without_purpose) - ctx.facts.jobcenter_consent):
+        ctx.uncounted.add("K18", ZWECK_FEHLT, akz)
     k17 = Tally(METRIC_BY_CODE["K17"])
     for akz, person in ctx.facts.persons.items():
         if person.au_zu_privat:
             k17.add(akz, ctx.person_dims(akz))
+        elif person.auszug_ohne_art:
+            ctx.uncounted.add("K17", UNTERBRINGUNG_FEHLT, akz)
     result: dict[str, Cells] = {"K16": {(): k16}, "K17": k17.cells(), "K18": {(): k18}}
     nenner = ctx.params.k14_betreuungsquote.nenner
     if nenner is not None:
@@ -421,13 +523,17 @@ def stichtag_shares(ctx: Context) -> dict[str, Cells]:
             for akz in active_persons
             if ctx.person_dims(akz)["unterbringungsart"] == "ANSCHLUSSUNTERBRINGUNG"
         )
+        for akz in sorted(active_persons):
+            if ctx.person_dims(akz)["unterbringungsart"] == UNBEKANNT:
+                ctx.uncounted.add("K14", UNTERBRINGUNG_FEHLT, akz)
         result["K14"] = {(): percent(in_au, nenner)}
     return result
 
 
-def evaluate(facts: Facts) -> dict[str, Cells]:
-    """All Kennzahlen for one period; K14 only when its denominator is configured."""
-    ctx = Context(facts)
+def evaluate(facts: Facts, uncounted: Uncounted | None = None) -> dict[str, Cells]:
+    """All Kennzahlen for one period; K14 only when its denominator is configured. Records a figure could not
+    count are noted in `uncounted`."""
+    ctx = Context(facts, uncounted)
     out: dict[str, Cells] = {"Z01": z01(ctx), "Z02": z02(ctx), "B01": b01(ctx)}
     out["K01"], out["K01n"] = k01(ctx)
     out.update(contacts(ctx))
