@@ -29,7 +29,14 @@ from connector.errors import (
     ResponseFormatError,
     ValidationError,
 )
-from connector.http import ErrorDetail, HttpOptions, HttpTransport, error_for_status
+from connector.http import (
+    ErrorDetail,
+    HttpOptions,
+    HttpTransport,
+    error_for_status,
+    plain_error_message,
+    status_text,
+)
 
 # Client errors this room decodes itself (HttpTransport handles 401 and the transient statuses).
 _DECODED = frozenset({400, 403, 404, 405, 409, 410, 412, 413, 415, 422, 423})
@@ -46,8 +53,7 @@ def parse_error_body(response: requests.Response) -> tuple[str | int | None, str
     try:
         body = json.loads(response.content or b"null")
     except ValueError:
-        lines = response.text.strip().splitlines()
-        return None, (lines[0][:300] if lines else response.reason or ""), None, None
+        return None, plain_error_message(response), None, None  # never an HTML page
     if not isinstance(body, Mapping):
         return None, response.reason or "", None, None
     code = body.get("code", body.get("errorCode"))
@@ -75,7 +81,7 @@ def error_from_response(response: requests.Response, operation: str) -> EnaioErr
     code, message, field, holder = parse_error_body(response)
     status = response.status_code
     kwargs: dict[str, Any] = {"operation": operation, "url": response.url, "code": code, "status": status}
-    text = without_values(message, field) if message else f"HTTP {status}"
+    text = without_values(message, field) if message else status_text(status)
     if status == 423 or code == "LOCKED":
         return LockedError(text, holder=holder, **kwargs)
     if status in (400, 422) or code in _VALIDATION_CODES:

@@ -35,7 +35,15 @@ from connector.errors import (
     TransientError,
     ValidationError,
 )
-from connector.http import TRANSIENT_STATUSES, HttpOptions, build_session, parse_retry_after, retry_policy
+from connector.http import (
+    TRANSIENT_STATUSES,
+    HttpOptions,
+    build_session,
+    network_error,
+    parse_retry_after,
+    retry_policy,
+    status_text,
+)
 from connector.logs import register_credentials
 from connector.xmlsafe import XmlFormatError, XmlSecurityError
 
@@ -215,14 +223,8 @@ class SoapTransport:
             return call()
         except EnaioError:
             raise
-        except requests.exceptions.SSLError as exc:
-            raise PermanentError(f"TLS failure: {type(exc).__name__}", operation=name, url=url) from exc
-        except (
-            requests.exceptions.ConnectionError,
-            requests.exceptions.Timeout,
-            requests.exceptions.ChunkedEncodingError,
-        ) as exc:
-            raise TransientError(f"network failure: {type(exc).__name__}", operation=name, url=url) from exc
+        except requests.exceptions.RequestException as exc:
+            raise network_error(exc, url, name, self.options) from exc  # one message per cause
         except zeep.exceptions.Fault as exc:
             raise fault_error(name, exc.message or "", exc.code, exc.detail, url=url) from exc
         except (zeep.exceptions.DTDForbidden, zeep.exceptions.EntitiesForbidden) as exc:
@@ -239,7 +241,7 @@ class SoapTransport:
                 raise PermissionDeniedError("access denied", operation=name, url=url, status=403) from exc
             if status == 200:
                 raise XmlFormatError("SOAP answer is not well-formed XML", operation=name, url=url) from exc
-            raise PermanentError(f"HTTP {status}", operation=name, url=url, status=status) from exc
+            raise PermanentError(status_text(status), operation=name, url=url, status=status) from exc
         except (zeep.exceptions.XMLSyntaxError, zeep.exceptions.XMLParseError, etree.XMLSyntaxError) as exc:
             raise XmlFormatError(f"unreadable SOAP answer: {exc}", operation=name, url=url) from exc
         except zeep.exceptions.ValidationError as exc:
