@@ -100,9 +100,10 @@ def export(
     consent AUSTAUSCH_JOBCENTER covers the day; every hand-over and every refusal goes to the audit log."""
     from jobs.writeback import AuditLog, FallRef, JobcenterExport
 
-    settings = load_settings(config_file, overrides={"interface": interface} if interface else None)
-    day = _day(day_text, settings.timezone)
+    given = _day(day_text, "UTC") if day_text is not None else None  # input errors before the configuration
     answers = _answers(form_file)
+    settings = load_settings(config_file, overrides={"interface": interface} if interface else None)
+    day = given or _day(None, settings.timezone)
     profile = load_profile(profile_ref or settings.mapping_profile)
     audit = AuditLog(audit_log or out_dir / AUDIT_NAME)
     with EnaioClient(settings) as client:
