@@ -25,7 +25,7 @@ from typing import Any
 
 import click
 
-from connector.errors import EnaioError
+from connector.errors import EnaioError, PartialFailureError
 from connector.logs import configure_logging, redact_text
 
 log = logging.getLogger("enaio_connector")
@@ -63,6 +63,10 @@ class _Main(click.Group):
         try:
             with sigterm_raises():
                 return super().invoke(ctx)
+        except PartialFailureError as exc:
+            # Exit 4: the run finished and wrote everything; a warning, not an error (cron still mails it).
+            click.echo(f"WARNING: finished with findings: {redact_text(exc.message)}", err=True)
+            ctx.exit(exc.exit_code)
         except EnaioError as exc:
             click.echo(f"error: {redact_text(str(exc))}", err=True)
             log.debug("command failed", exc_info=True)
