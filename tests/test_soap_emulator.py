@@ -29,8 +29,9 @@ BILLION_LAUGHS_ENVELOPE = b"""<?xml version="1.0"?>
 
 
 @pytest.fixture
-def zclient(emulator: EmulatorServer) -> Iterator[Any]:
-    client: Any = cast(Any, zeep.Client)(emulator.url + SERVICE_PATH + "?wsdl")
+def zclient(any_emulator: EmulatorServer) -> Iterator[Any]:
+    """zeep straight against the surface, in each personality (UTF-8 and UTF-16 envelopes)."""
+    client: Any = cast(Any, zeep.Client)(any_emulator.url + SERVICE_PATH + "?wsdl")
     yield client
     client.transport.session.close()
 
@@ -82,7 +83,7 @@ def test_zeep_loads_served_wsdl_bare_signature(zclient: Any) -> None:
     assert signature
 
 
-def test_server_info_and_typed_outputs(emulator: EmulatorServer, zclient: Any) -> None:
+def test_server_info_and_typed_outputs(zclient: Any) -> None:
     result = _execute(zclient, "krn.GetServerInfo")
     assert result.job.returnCode == 0
     assert result.job.name == "krn.GetServerInfo"
@@ -140,12 +141,26 @@ def test_wrong_password_is_a_soap_fault(zclient: Any) -> None:
     assert (caught.value.code or "").rpartition(":")[2] == "Client"
 
 
-def test_job_names_case_insensitive_prefix_and_unknown_job(zclient: Any) -> None:
+def _error_text(result: Any, documented: bool) -> str:
+    """default: the error list as ``property`` entries; documented: ``errorCode``/``errorMessage`` outputs."""
+    if documented:
+        assert not result.property
+        outputs = _out(result)
+        assert outputs["errorCode"] == result.job.returnCode
+        return str(outputs["errorMessage"])
+    props = {p.key: p._value_1 for p in result.property}
+    assert props["error.1.code"] == str(result.job.returnCode)
+    return str(props["error.1.message"])
+
+
+def test_job_names_case_insensitive_prefix_and_unknown_job(
+    zclient: Any, any_emulator: EmulatorServer
+) -> None:
     assert _execute(zclient, "KRN.GetServerInfo").job.returnCode == 0
     assert _execute(zclient, "Dms.GetObjDef", Flags=4097).job.returnCode == 0
     unknown = _execute(zclient, "dms.NoSuchJob")
-    assert unknown.job.returnCode != 0
-    assert any(p.key == "error.1.message" for p in unknown.property)
+    assert unknown.job.returnCode == -1043332470
+    assert "dms.NoSuchJob" in _error_text(unknown, any_emulator.state.documented)
 
 
 def test_objdef_utf8_and_utf16(zclient: Any) -> None:
@@ -164,7 +179,7 @@ def test_missing_parameter_and_unknown_object(zclient: Any) -> None:
     assert unknown.job.returnCode == -1014
 
 
-def test_result_list_rejects_bad_xml(zclient: Any) -> None:
+def test_result_list_rejects_bad_xml(zclient: Any, any_emulator: EmulatorServer) -> None:
     bad = _execute(zclient, "dms.GetResultList", XML=b"<DMSQuery><Archive>")
     assert bad.job.returnCode == -1016
     unknown_type = _execute(
@@ -173,8 +188,7 @@ def test_result_list_rejects_bad_xml(zclient: Any) -> None:
         XML=b'<DMSQuery><Archive><ObjectType internal_name="NOPE"/></Archive></DMSQuery>',
     )
     assert unknown_type.job.returnCode == -1030
-    props = {p.key: p._value_1 for p in unknown_type.property}
-    assert "NOPE" in props["error.1.message"]
+    assert "NOPE" in _error_text(unknown_type, any_emulator.state.documented)
 
 
 def test_request_with_dtd_refused(emulator: EmulatorServer) -> None:
