@@ -56,8 +56,11 @@ def plan_template(client: EnaioClient, profile: MappingProfile, aktenzeichen: st
     plans = writer.plans(case)
     latest = client.get(plans[-1][2].id) if plans else None
     planart = Planart.INTEGRATIONSPLAN.value
+    household: list[str] = []
     if latest is not None:
-        planart = str(decode(writer.plan, latest.fields).get("planart") or planart)
+        previous = decode(writer.plan, latest.fields)
+        planart = str(previous.get("planart") or planart)
+        household = [str(az) for az in previous.get("weitere_personen") or ()]
     goals = _goals(writer, latest) or [
         {
             "handlungsfeld": Handlungsfeld.SPRACHE.value,
@@ -94,7 +97,7 @@ def plan_template(client: EnaioClient, profile: MappingProfile, aktenzeichen: st
         "# Hat die Klientin / der Klient unterschrieben? (true / false)",
         "unterschrift_klient: false",
         "# Weitere einbezogene Personen des Haushalts (Aktenzeichen, optional)",
-        "weitere_personen: []",
+        f"weitere_personen: {_q(household)}",
         "# Ziele: Handlungsfeld, Ziel, Maßnahme, Verantwortlich, Frist, Status (zielstatus), Statusdatum",
         f"#   Handlungsfeld: {', '.join(m.value for m in Handlungsfeld)}",
         f"#   Verantwortlich: {', '.join(m.value for m in Verantwortlich)}",
