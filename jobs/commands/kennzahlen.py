@@ -213,7 +213,8 @@ def kennzahlen(
     from jobs.kennzahlen.staging import check_publish_name
     from mappings import load_profile
 
-    resolve_period(period, start, end, stichtag)  # syntax first: a typo is reported before the config
+    if period is None or period.strip().lower() not in RELATIVE_PERIODS:
+        resolve_period(period, start, end, stichtag)  # syntax first: a typo is reported before the config
     names = parse_formats(formats)
     params = load_params(params_file)
     settings = _settings(config_file, interface)
