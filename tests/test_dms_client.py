@@ -24,6 +24,7 @@ from connector.enaio.query import AncestorCondition, Query, eq
 from connector.errors import (
     ConflictError,
     NotFoundError,
+    PermanentError,
     ResponseFormatError,
     TransientError,
     ValidationError,
@@ -357,7 +358,8 @@ def test_client_maps_errors(emulator: EmulatorServer, dms: DmsClient) -> None:
     with pytest.raises(ValidationError) as invalid:
         dms.insert(NewObject("IM_KLIENT", None, klient("IM-E-3", GESCHLECHT="XX")))
     # checked before sending (catalogue keys are in the object definition): named by field, value not echoed
-    assert invalid.value.field is not None and invalid.value.field.endswith("GESCHLECHT")
+    assert invalid.value.field is not None
+    assert invalid.value.field.endswith("GESCHLECHT")
     assert "XX" not in str(invalid.value)
     folder = dms.insert(NewObject("IM_KLIENT", None, klient("IM-E-4")))
     read = dms.get(folder)
@@ -581,3 +583,36 @@ def test_expired_session_and_truncated_download(
     info = dms.download(document, 1, tmp_path / "p.bin")
     assert (tmp_path / "p.bin").read_bytes() == payload
     assert info.size == len(payload)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error"),
+    [
+        (
+            "500 Internal Server Error",
+            {"message": "Job dms.GetResultList failed for 'Al-Hassan'"},
+            PermanentError,
+        ),
+        (
+            "422 Unprocessable Entity",
+            {"errorCode": 1031, "errorMessage": "Unknown field 'Al-Hassan'"},
+            ValidationError,
+        ),
+        (
+            "404 Not Found",
+            {"status": 404, "error": "Not Found", "message": "Object 'Al-Hassan' not found"},
+            NotFoundError,
+        ),
+    ],
+)
+def test_server_text_reaches_the_user_without_values(
+    emulator: EmulatorServer, dms: DmsClient, status: str, body: dict[str, Any], error: type[Exception]
+) -> None:
+    # every plausible error shape: the server's words are in the error, the quoted value is not
+    wrap(emulator, replace_answer("/objects/search", status, json.dumps(body).encode()))
+    with pytest.raises(error) as caught:
+        list(dms.search(Query("IM_KLIENT")))
+    text = str(caught.value)
+    words = str(body.get("message") or body.get("errorMessage")).split(" '")[0]
+    assert words in text
+    assert "Al-Hassan" not in text

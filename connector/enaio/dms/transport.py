@@ -72,8 +72,8 @@ def parse_error_body(response: requests.Response) -> tuple[str | int | None, str
 
 
 def error_detail(response: requests.Response) -> ErrorDetail:
-    code, message, _, _ = parse_error_body(response)
-    return code, message
+    code, message, field, _ = parse_error_body(response)
+    return code, without_values(message, field) if message else message
 
 
 def error_from_response(response: requests.Response, operation: str) -> EnaioError:
@@ -94,7 +94,7 @@ def error_from_response(response: requests.Response, operation: str) -> EnaioErr
         return ConflictError(text, **kwargs)
     if status in _DECODED:
         return PermanentError(text, **kwargs)
-    return error_for_status(response, operation, (code, message))
+    return error_for_status(response, operation, (code, text))
 
 
 class DmsTransport:
