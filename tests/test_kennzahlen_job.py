@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import csv
 import errno
+import hashlib
+import io
 import json
 import os
 from collections import Counter
@@ -31,6 +33,7 @@ from jobs.kennzahlen import KennzahlenResult, parse_period
 from jobs.kennzahlen.job import run_kennzahlen
 from jobs.kennzahlen.outputs import FORMATS
 from jobs.kennzahlen.outputs.xlsx import SHEET_AUSWERTUNG
+from jobs.kennzahlen.params import load_params
 from jobs.kennzahlen.staging import (
     LOCK_NAME,
     RUNS_DIR,
@@ -39,6 +42,7 @@ from jobs.kennzahlen.staging import (
     check_out_dir,
     remove_stale,
 )
+from jobs.progress import Progress
 from jobs.quality import UNBEKANNT, QualityCollector
 from mappings import Quarantine, QuarantineEntry, load_profile
 from tests.conftest import INTERFACES, TEST_USERS, make_settings
@@ -399,3 +403,80 @@ def test_quality_lookup_does_not_hide_server_errors() -> None:
     collector = QualityCollector(date(2018, 7, 31))
     with pytest.raises(TransientError, match="busy"):
         collector.add_quarantine(_quarantined_case(), _Source(TransientError("busy")), load_profile())
+
+
+# --- manifest and progress ----------------------------------------------------------------------------------
+
+
+def test_manifest_lists_inputs_period_counts_and_checksums(emulator: EmulatorServer, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    env = {**_env(emulator), "ENAIO_TODAY": "2018-08-01"}
+    result = _invoke(
+        env, "kennzahlen", "--period", "last-quarter", "--stichtag", "31.07.2018", "--out", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    run = out / PUBLISHED
+    assert result.stdout.splitlines()[0] == str(run)
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["manifest_version"] == 1
+    assert manifest["job"] == "kennzahlen"
+    assert manifest["status"] == "ok"
+    assert manifest["period"] == {
+        "label": "2018-Q2",
+        "start": "2018-04-01",
+        "end": "2018-06-30",
+        "stichtag": "2018-07-31",
+    }
+    assert manifest["rule_version"] == load_params().rule_version
+    assert manifest["inputs"]["period_argument"] == "last-quarter"
+    assert manifest["inputs"]["formats"] == ["xlsx", "csv", "json", "html"]
+    assert manifest["inputs"]["url"] == emulator.url
+    assert manifest["inputs"]["interface"] == "dms"
+    assert manifest["counts"]["quarantined_total"] == 0
+    assert set(manifest["durations_seconds"]) == {"read_and_compute", "write", "total"}
+    # every other file of the run, with its real size and checksum
+    listed = {entry["name"]: entry for entry in manifest["files"]}
+    on_disk = sorted(p.name for p in run.iterdir() if p.name != "manifest.json")
+    assert (
+        sorted(listed)
+        == on_disk
+        == [
+            "kennzahlen_2018-Q2.csv",
+            "kennzahlen_2018-Q2.html",
+            "kennzahlen_2018-Q2.json",
+            "kennzahlen_2018-Q2.xlsx",
+            "quarantine_2018-Q2.jsonl",
+        ]
+    )
+    for name, entry in listed.items():
+        data = (run / name).read_bytes()
+        assert entry["bytes"] == len(data)
+        assert entry["sha256"] == hashlib.sha256(data).hexdigest()
+    assert "password" not in json.dumps(manifest).lower()
+    assert TEST_USERS["alice"] not in json.dumps(manifest)
+
+
+def test_progress_only_on_a_terminal() -> None:
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    ticks = iter(range(100))
+    terminal = Tty()
+    progress = Progress(terminal, clock=lambda: float(next(ticks)), interval=0.5)
+    assert progress.enabled
+    for entity in ("klient", "klient", "beratungsfall"):
+        progress.record(entity)
+    progress.phase("writing")
+    progress.close()
+    lines = terminal.getvalue().split("\r")
+    assert lines[-1].startswith("writing: klient 2, beratungsfall 1 (")
+    assert terminal.getvalue().endswith("\n")
+    quiet = io.StringIO()  # under cron: a file or the journal
+    silent = Progress(quiet)
+    silent.record("klient")
+    silent.phase("writing")
+    silent.close()
+    assert not silent.enabled
+    assert quiet.getvalue() == ""
+    assert silent.counts == {"klient": 1}
