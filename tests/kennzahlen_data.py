@@ -104,7 +104,13 @@ def ziel(feld: str, status: str, statusdatum: str) -> Ziel:
 
 
 def staff(
-    number: str, vzae: str, ab: str, bis: str | None = None, ok: bool = True, team: str = "MOESSINGEN"
+    number: str,
+    vzae: str,
+    ab: str,
+    bis: str | None = None,
+    ok: bool = True,
+    team: str = "MOESSINGEN",
+    traeger: str | None = "LANDRATSAMT",
 ) -> Mitarbeitende:
     return Mitarbeitende(
         enaio_id=900 + len(number) + int(Decimal(vzae) * 100) + int(ab[5:7]),
@@ -116,7 +122,7 @@ def staff(
         vzae=Decimal(vzae),
         gueltig_ab=ab,
         gueltig_bis=bis,
-        traeger="LANDRATSAMT",
+        traeger=traeger,
         foerderfaehig=ok,
     )
 

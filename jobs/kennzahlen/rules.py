@@ -373,7 +373,8 @@ def contacts(ctx: Context) -> dict[str, Cells]:
     for c in ctx.facts.contacts:
         if c.kontaktart is None:  # could be a Sondierung as well as a Kurzkontakt
             for code in CONTACT_COUNTS:
-                ctx.uncounted.add(code, KONTAKTART_FEHLT, c.contact_id)
+                if code != "K08" or c.themen:  # without topics it cannot change K08
+                    ctx.uncounted.add(code, KONTAKTART_FEHLT, c.contact_id)
             continue
         org = ctx.case_dims(c.fall_id, c.im)
         if c.kontaktart in BERATUNGSGESPRAECH:
