@@ -331,7 +331,8 @@ def _chain(exc: BaseException) -> list[BaseException]:
         if item is None or any(item is seen for seen in found):
             continue
         found.append(item)
-        todo += [item.__cause__, item.__context__, getattr(item, "reason", None)]
+        reason = getattr(item, "reason", None)  # urllib3 keeps the cause there (sometimes a str)
+        todo += [item.__cause__, item.__context__, reason if isinstance(reason, BaseException) else None]
         todo += [arg for arg in item.args if isinstance(arg, BaseException)]
     return found
 

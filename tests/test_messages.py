@@ -5,9 +5,14 @@ sockets on 127.0.0.1; nothing is mocked."""
 from __future__ import annotations
 
 import re
+import shutil
 import socket
+import ssl
+import subprocess
+import threading
 import time
 from collections.abc import Iterator, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -233,3 +238,60 @@ def test_period_refusals(free_port: int, tmp_path: Path, args: list[str], messag
     assert result.exit_code == 2, result.output
     assert message in _error_line(result)
     assert not (tmp_path / "out").exists()  # refused before anything was touched
+
+
+# --- TLS certificate not trusted ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """An HTTPS server with a self-signed certificate for 127.0.0.1 (made with the openssl tool); it answers
+    every request with a plain 404."""
+    openssl = shutil.which("openssl")
+    if openssl is None:  # pragma: no cover - the tool is part of the base system of the project's machines
+        pytest.skip("openssl tool not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+
+    class NotFound(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(b"<html><body>Not Found</body></html>")
+
+        do_POST = do_GET
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], cert
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_untrusted_certificate_names_the_fix(tls_server: tuple[int, Path]) -> None:
+    port, cert = tls_server
+    result, _ = _check(_env(f"https://127.0.0.1:{port}"))
+    assert result.exit_code == 1
+    line = _error_line(result)
+    assert line.startswith(f"error: the TLS certificate of 127.0.0.1:{port} is not trusted (self")
+    assert "set ENAIO_CA_BUNDLE to the certificate of your internal CA" in line
+    assert _retry_causes(result) == []
+    # With the CA bundle the connection is trusted; this server then has nothing at the address
+    trusted, _ = _check(_env(f"https://127.0.0.1:{port}", ENAIO_CA_BUNDLE=str(cert)))
+    assert trusted.exit_code == 1
+    assert _error_line(trusted).startswith("error: nothing at this address")
