@@ -15,12 +15,13 @@ from connector.config import Interface
 from connector.enaio.client import EnaioClient
 from connector.enaio.emulator.server import EmulatorServer, build_state
 from connector.enaio.emulator.state import Variant
+from connector.enaio.interface import NewObject
 from connector.enaio.objdef import default_site_path
 from jobs.writeback import AuditLog, ChangedError, ConsentError, JobcenterExport, consent_on
 from mappings import load_profile
 from schemas import Einwilligung
 from tests.conftest import INTERFACES, TEST_USERS, make_settings
-from tests.writeback_data import STAFF, seed_client, seed_consent
+from tests.writeback_data import STAFF, DropInsertAnswer, seed_client, seed_consent
 
 AZ = "IM-T-0001"
 PROFILE = load_profile()
@@ -216,3 +217,26 @@ def test_handover_with_consent_is_filed_written_and_audited_once(
     with pytest.raises(ChangedError):
         job.export(AZ, DAY, tmp_path / "out", answers={"anerkennungsverfahren": "ANERKANNT"})
     assert fresh.state.store.max_seq() == seq
+
+
+def test_lost_answer_of_the_filed_handover_gives_exactly_one_document(
+    fresh: EmulatorServer, connect: Callable[..., EnaioClient], tmp_path: Path
+) -> None:
+    seeded = seed_client(fresh, AZ)
+    seed_consent(fresh, seeded.case, erteilt=date(2018, 9, 1))
+    client = connect(fresh)
+    client.object_definition()  # read once per client; not part of an insert from then on
+    proxy = DropInsertAnswer(client.api, fresh)
+    client.api = proxy
+    proxy.calibrate(NewObject("IM_JC_DATEN", seeded.case, {"UEBERMITTELT_AM": date(2018, 9, 2)}))
+    proxy.armed = True
+    audit = AuditLog(tmp_path / "audit.jsonl")
+
+    done = JobcenterExport(client, PROFILE, audit).export(AZ, DAY, tmp_path / "out")
+
+    assert fresh.state.faults.stats()["injected"] == 1  # the answer of the committed insert was lost
+    assert proxy.inserts == 1  # the hand-over was sent once; the search by (case, day) found it
+    mine = [o for o in handovers(fresh) if o.fields.get("UEBERMITTELT_AM") == DAY]
+    assert [o.id for o in mine] == [done.document_id]
+    assert [e["ergebnis"] for e in audit.entries()] == ["uebergeben"]
+    assert done.path.exists()

@@ -11,10 +11,9 @@ import pytest
 
 from connector.config import Interface
 from connector.enaio.client import EnaioClient
-from connector.enaio.emulator.faults import FaultRule
 from connector.enaio.emulator.server import EmulatorServer, build_state
 from connector.enaio.emulator.state import Variant
-from connector.enaio.interface import InterfaceClient, NewObject
+from connector.enaio.interface import NewObject
 from connector.enaio.objdef import default_site_path
 from connector.enaio.query import Query
 from connector.errors import TransientError
@@ -23,7 +22,7 @@ from mappings import Quarantine, RecordReader, load_profile
 from schemas import Integrationsplan
 from schemas.enums import Planstatus
 from tests.conftest import INTERFACES, TEST_USERS, make_settings
-from tests.writeback_data import PLAN_FILE, seed_client, seed_consent, seed_plan
+from tests.writeback_data import PLAN_FILE, DropInsertAnswer, seed_client, seed_consent, seed_plan
 
 AZ = "IM-T-0001"
 PROFILE = load_profile()
@@ -282,51 +281,13 @@ def test_change_since_read_is_a_conflict_not_an_overwrite(
     assert [p.id for p in plans_in(fresh, seeded.case)] == [previous_id]
 
 
-_WRITE_PATH = {"dms": r"/api/dms/objects$", "osrest": r"/documents/insert", "soap": r"EcmWsMtom"}
-
-
-class _DropInsertAnswer:
-    """The real interface client; right before an ``insert`` the emulator is told to drop the answer of that
-    insert's write request (after committing it), so the lost answer hits exactly the create.
-
-    An insert may send reads before its write (soap asks for the parent's type); ``calibrate`` counts the
-    POSTs one insert sends (a 1 ms delay rule only counts), and the drop fires on the last of them.
-    """
-
-    def __init__(self, api: InterfaceClient, server: EmulatorServer) -> None:
-        self._api = api
-        self._server = server
-        self.inserts = 0
-        self.armed = False
-        self.posts = 1
-
-    def _rule(self, action: str, **extra: Any) -> FaultRule:
-        return FaultRule(action, method="POST", path=_WRITE_PATH[self._api.interface], **extra)
-
-    def calibrate(self, new: NewObject) -> None:
-        self._server.state.faults.set_rules([self._rule("delay", delay=0.001)])
-        self._api.insert(new)
-        self.posts = self._server.state.faults.stats()["rules"][0]["matched"]
-        self._server.state.faults.clear()
-
-    def insert(self, new: NewObject) -> int:
-        self.inserts += 1
-        if self.armed:
-            self.armed = False
-            self._server.state.faults.set_rules([self._rule("drop_response", every=self.posts, times=1)])
-        return self._api.insert(new)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._api, name)
-
-
 def test_lost_answer_of_a_committed_create_gives_exactly_one_plan(
     fresh: EmulatorServer, connect: Callable[..., EnaioClient]
 ) -> None:
     seeded = seed_client(fresh, AZ)
     previous_id = seed_plan(fresh, seeded.case)
     client = connect(fresh)
-    proxy = _DropInsertAnswer(client.api, fresh)
+    proxy = DropInsertAnswer(client.api, fresh)
     client.api = proxy
     kontakt = NewObject(
         "IM_KONTAKT",

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from connector.enaio.emulator.faults import FaultRule
 from connector.enaio.emulator.server import EmulatorServer
+from connector.enaio.interface import InterfaceClient, NewObject
 from connector.enaio.model import FieldValue
 
 STAFF = "im01"
@@ -141,3 +143,41 @@ def seed_consent(
     if gueltig_bis:
         fields["GUELTIG_BIS"] = gueltig_bis
     return server.state.store.insert("IM_EINWILLIGUNG", case, fields, user=STAFF)
+
+
+_WRITE_PATH = {"dms": r"/api/dms/objects$", "osrest": r"/documents/insert", "soap": r"EcmWsMtom"}
+
+
+class DropInsertAnswer:
+    """The real interface client; right before an ``insert`` the emulator is told to drop the answer of that
+    insert's write request (after committing it), so the lost answer hits exactly the create.
+
+    An insert may send reads before its write (soap asks for the parent's type); ``calibrate`` counts the
+    POSTs one insert sends (a 1 ms delay rule only counts), and the drop fires on the last of them.
+    """
+
+    def __init__(self, api: InterfaceClient, server: EmulatorServer) -> None:
+        self._api = api
+        self._server = server
+        self.inserts = 0
+        self.armed = False
+        self.posts = 1
+
+    def _rule(self, action: str, **extra: Any) -> FaultRule:
+        return FaultRule(action, method="POST", path=_WRITE_PATH[self._api.interface], **extra)
+
+    def calibrate(self, new: NewObject) -> None:
+        self._server.state.faults.set_rules([self._rule("delay", delay=0.001)])
+        self._api.insert(new)
+        self.posts = self._server.state.faults.stats()["rules"][0]["matched"]
+        self._server.state.faults.clear()
+
+    def insert(self, new: NewObject) -> int:
+        self.inserts += 1
+        if self.armed:
+            self.armed = False
+            self._server.state.faults.set_rules([self._rule("drop_response", every=self.posts, times=1)])
+        return self._api.insert(new)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._api, name)
