@@ -51,7 +51,7 @@ def klient(akz: str, **kw: Any) -> Klient:
 
 
 def fall(
-    fid: int, akz: str, beginn: str, im: str = "P1", team: str = "MOESSINGEN", **kw: Any
+    fid: int, akz: str, beginn: str, im: str | None = "P1", team: str | None = "MOESSINGEN", **kw: Any
 ) -> Beratungsfall:
     return Beratungsfall(
         enaio_id=fid,
