@@ -130,6 +130,13 @@ def test_checked_out_plan_exit_code_5_and_jobcenter_refusal_exit_code_7(
     assert "no consent AUSTAUSCH_JOBCENTER" in err
     assert (out_dir / "jobcenter-audit.jsonl").exists()
 
+    code, out, err = run(
+        ["jobcenter", "export", "--aktenzeichen", "IM-T-9999", "--out", str(out_dir)],
+        env(fresh, iface, variant),
+    )
+    assert code == 2
+    assert err == "error: no client folder with Aktenzeichen IM-T-9999\n"
+
     seed_consent(fresh, seeded.case, erteilt=date(2018, 9, 1))
     code, out, err = run(
         ["jobcenter", "export", "--aktenzeichen", AZ, "--date", "2018-10-15", "--out", str(out_dir)],

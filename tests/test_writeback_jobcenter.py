@@ -217,6 +217,13 @@ def test_handover_with_consent_is_filed_written_and_audited_once(
     with pytest.raises(ChangedError):
         job.export(AZ, DAY, tmp_path / "out", answers={"anerkennungsverfahren": "ANERKANNT"})
     assert fresh.state.store.max_seq() == seq
+    last = audit.entries()[-1]
+    assert (last["ergebnis"], last["grund"], last["dokument_id"]) == (
+        "verweigert",
+        "anderer_inhalt",
+        done.document_id,
+    )
+    assert not list(done.path.parent.glob("*.part"))
 
 
 def test_lost_answer_of_the_filed_handover_gives_exactly_one_document(

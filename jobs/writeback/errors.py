@@ -25,9 +25,11 @@ class CheckedOutError(LockedError):
 
 
 class ChangedError(ConflictError):
-    """The document changed since it was read (optimistic concurrency); nothing was overwritten."""
+    """The document changed since it was read (optimistic concurrency), or a different document already holds
+    the natural key; nothing was overwritten."""
 
     exit_code = EXIT_CONFLICT
+    document_id: int | None = None
 
 
 class ConsentError(PermanentError):

@@ -26,7 +26,7 @@ from pydantic import ValidationError as PydanticValidationError
 from connector.enaio.client import EnaioClient
 from connector.enaio.interface import NewObject, UploadFile
 from connector.enaio.model import EnaioObject
-from connector.errors import EnaioError, ValidationError
+from connector.errors import EnaioError, UsageError
 from connector.timeutil import now, zone
 from jobs.writeback.audit import AuditLog
 from jobs.writeback.encode import EntityEncoder, decode
@@ -167,7 +167,7 @@ class JobcenterExport:
             values["sprachniveau"] = klient["sprachniveau_deutsch"]
         unknown = sorted(set(answers or {}) - set(FORM_FIELDS))
         if unknown:
-            raise ValidationError(
+            raise UsageError(
                 f"form: unknown fields {', '.join(unknown)} (known: {', '.join(FORM_FIELDS)})"
             )
         values.update(answers or {})
@@ -178,7 +178,7 @@ class JobcenterExport:
                 f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
                 for e in exc.errors(include_input=False, include_url=False)
             )
-            raise ValidationError(f"form: {problems}") from None
+            raise UsageError(f"form: {problems}") from None
         return {k: v for k, v in model.model_dump().items() if v is not None}
 
     def export(
@@ -247,6 +247,19 @@ class JobcenterExport:
         part.write_bytes(data)
         try:
             document_id, reused = self._file(case, day, encoded.fields, name, data)
+        except ChangedError as exc:
+            part.unlink(missing_ok=True)
+            self.audit.write(
+                now(self.tz),
+                AUDIT_ACTION,
+                "verweigert",
+                grund="anderer_inhalt",
+                einwilligung_id=consent.enaio_id,
+                dokument_id=exc.document_id,
+                benutzer=user,
+                **ids,
+            )
+            raise
         except EnaioError:
             part.unlink(missing_ok=True)
             raise
@@ -283,10 +296,12 @@ class JobcenterExport:
             have = {k: v for k, v in obj.fields.items() if k in managed}
             if have == fields:
                 return obj.id, True
-            raise ChangedError(
+            error = ChangedError(
                 f"a Jobcenter hand-over of {day.isoformat()} is already filed in this case "
                 f"(document {obj.id}) with other answers; nothing was handed over"
             )
+            error.document_id = obj.id
+            raise error
         new = NewObject(
             type_name=self.handover.type_name,
             parent_id=case.case.id,

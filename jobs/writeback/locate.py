@@ -15,7 +15,7 @@ from typing import Any
 from connector.enaio.client import EnaioClient
 from connector.enaio.model import EnaioObject
 from connector.enaio.query import AncestorCondition, Query, eq
-from connector.errors import NotFoundError, UsageError, ValidationError
+from connector.errors import UsageError, ValidationError
 from jobs.writeback.encode import EntityEncoder, decode
 from jobs.writeback.model import FallRef
 from mappings import MappingProfile
@@ -62,7 +62,7 @@ class Locator:
             self.client.search(Query(self.klient.type_name, where=eq(field, aktenzeichen), max_hits=2))
         )
         if not hits:
-            raise NotFoundError(f"no client folder with Aktenzeichen {aktenzeichen}")
+            raise UsageError(f"no client folder with Aktenzeichen {aktenzeichen}")
         if len(hits) > 1:
             raise UsageError(
                 f"Aktenzeichen {aktenzeichen} is not unique (folders {hits[0].id}, {hits[1].id})"
@@ -120,7 +120,7 @@ def find_case(locator: Locator, aktenzeichen: str, ref: FallRef) -> CaseFile:
         chosen = open_cases(cases)
         what = "open case"
     if not chosen:
-        raise NotFoundError(f"Aktenzeichen {aktenzeichen}: no {what} in the client folder")
+        raise UsageError(f"Aktenzeichen {aktenzeichen}: no {what} in the client folder")
     if len(chosen) > 1:
         ids = ", ".join(str(c.case.id) for c in chosen)
         raise UsageError(
