@@ -82,7 +82,7 @@ def _insert_dataset(client: EnaioClient) -> dict[str, int]:
             "UKRAINE": 1,
         },
     )
-    # NATION in lower case: accepted by the server (free text), refused by the schema -> quarantine
+    # NATION in lower case: accepted by the server (free text), refused by the schema -> kept without it
     ids["p3"] = _insert(
         client,
         "PERSON",
@@ -200,8 +200,8 @@ def test_second_site_reads_into_the_same_schemas(
     client = client_factory(server, interface)
 
     klienten, quarantine = _read(client, "klient")
-    assert [k.enaio_id for k in klienten] == [ids["p1"], ids["p2"]]
-    first, second = klienten
+    assert [k.enaio_id for k in klienten] == [ids["p1"], ids["p2"], ids["p3"]]
+    first, second, third = klienten
     assert isinstance(first, Klient)
     assert isinstance(second, Klient)
     assert first.aktenzeichen == "BK-001"
@@ -213,10 +213,15 @@ def test_second_site_reads_into_the_same_schemas(
     assert first.zielgruppe_ukraine is False
     assert second.unterbringungsart is Unterbringungsart.VORLAEUFIGE_UNTERBRINGUNG
     assert second.zielgruppe_ukraine is True
-    assert [(e.enaio_id, e.field, e.reason.split(":")[0]) for e in quarantine.entries] == [
-        (ids["p3"], "staatsangehoerigkeit", "string_pattern_mismatch")
+    # a nationality describes the person: kept with the field empty, the gap noted (no value)
+    assert isinstance(third, Klient)
+    assert third.staatsangehoerigkeit is None
+    assert len(quarantine) == 0
+    assert [(e.enaio_id, e.field, e.reason.split(":")[0]) for e in quarantine.kept] == [
+        (ids["p2"], "staatsangehoerigkeit", "missing"),  # BK-002 has no NATION
+        (ids["p3"], "staatsangehoerigkeit", "string_pattern_mismatch"),
     ]
-    assert "syr" not in quarantine.entries[0].model_dump_json()
+    assert "syr" not in quarantine.kept[1].model_dump_json()
 
     faelle, quarantine = _read(client, "beratungsfall")
     assert len(quarantine) == 0
@@ -295,8 +300,8 @@ def test_second_site_drift_and_unmapped_entity(
 def test_unconvertible_value_in_a_child_document_quarantines_its_plan(
     client_factory: Callable[..., EnaioClient], interface: Interface
 ) -> None:
-    """A goal document whose FRIST holds an impossible date: the plan it belongs to is quarantined at
-    ``ziele.0.frist``, the other plan is read."""
+    """A goal document whose FRIST holds an impossible date: FRIST only describes the goal, so the plan is
+    read with it empty and the gap noted at ``ziele.0.frist``; the other plan is read as it is."""
     from tests.conftest import make_settings
     from tests.test_mapping_invalid_values import rewrite_answers
 
@@ -308,8 +313,9 @@ def test_unconvertible_value_in_a_child_document_quarantines_its_plan(
         client.object_definition()
         rewrite_answers(server, {b"31.12.2020": b"32.12.2020", b"2020-12-31": b"2020-12-32"})
         records, quarantine = _read(client, "integrationsplan")
-    assert [r.enaio_id for r in records] == [ids["zv2"]]
-    assert [e.model_dump() for e in quarantine.entries] == [
+    assert [r.enaio_id for r in records] == [ids["zv1"], ids["zv2"]]
+    assert len(quarantine) == 0
+    assert [e.model_dump() for e in quarantine.kept if e.field == "ziele.0.frist"] == [
         {
             "entity": "integrationsplan",
             "enaio_id": ids["zv1"],
