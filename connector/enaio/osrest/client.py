@@ -22,14 +22,14 @@ from connector.enaio.interface import (
     SkippedField,
     UploadFile,
 )
-from connector.enaio.model import EnaioObject, FieldValue, FileInfo
-from connector.enaio.objdef import ObjectDefinition, load_objdef
+from connector.enaio.model import EnaioObject, FieldValue, FileInfo, ObjectKind
+from connector.enaio.objdef import ObjdefLookupError, ObjectDefinition, load_objdef
 from connector.enaio.osrest import codec
 from connector.enaio.osrest.convert import parse_wire_datetime, to_enaio_object
 from connector.enaio.osrest.filters import matches
 from connector.enaio.osrest.transport import OsrestTransport
 from connector.enaio.osrest.wire import WireServiceInfo, WireSession
-from connector.enaio.query import Query
+from connector.enaio.query import Deleted, Query
 from connector.errors import (
     ConfigurationError,
     ConflictError,
@@ -231,7 +231,15 @@ class OsrestClient:
                 )
             previous_ids = ids
             for item in page:
-                obj = to_enaio_object(item, self.objdef, self.tz, on_skipped, operation="osrest.search")
+                obj = to_enaio_object(
+                    item,
+                    self.objdef,
+                    self.tz,
+                    on_skipped,
+                    operation="osrest.search",
+                    locate=self._locate,
+                    deleted=query.deleted is Deleted.ONLY,
+                )
                 if compiled.stop_before is not None and obj.modified < compiled.stop_before:
                     return
                 if compiled.residual is not None and not matches(
@@ -261,12 +269,39 @@ class OsrestClient:
     def _read(self, object_id: int, on_skipped: OnSkipped | None) -> EnaioObject:
         response = self._get("documents", "search", object_id, operation="osrest.get")
         wire = codec.parse_object(response.content)
-        return to_enaio_object(wire, self.objdef, self.tz, on_skipped, operation="osrest.get")
+        return to_enaio_object(
+            wire, self.objdef, self.tz, on_skipped, operation="osrest.get", locate=self._locate
+        )
+
+    def _parent_chain(self, object_id: int) -> list[tuple[int, ObjectKind | None]]:
+        """(id, kind) of the object's parents, nearest first. The record calls ``documents/parents`` "a
+        sorted linear parent list" without saying which end comes first; the folder is always the root,
+        so a list that starts with the folder is turned round."""
+        response = self._get("documents", "parents", object_id, operation="osrest.parents")
+        chain: list[tuple[int, ObjectKind | None]] = []
+        for item in codec.parse_objects(response.content, "osrest.parents"):
+            try:
+                kind: ObjectKind | None = self.objdef.type_by_id(item.object_type_id).kind
+            except ObjdefLookupError:
+                kind = ObjectKind(item.object_type) if item.object_type in ObjectKind.__members__ else None
+            chain.append((item.osid, kind))
+        if len(chain) > 1 and chain[0][1] is ObjectKind.FOLDER:
+            chain.reverse()
+        return chain
 
     def parents(self, object_id: int) -> list[int]:
         """Ids of the object's parents, nearest first (``documents/parents/{id}``)."""
-        response = self._get("documents", "parents", object_id, operation="osrest.parents")
-        return [item.osid for item in codec.parse_objects(response.content, "osrest.parents")]
+        return [osid for osid, _ in self._parent_chain(object_id)]
+
+    def _locate(self, object_id: int) -> tuple[int | None, int | None]:
+        """(folder, direct parent) from ``documents/parents`` for answers without SDSTA_ID/SDREG_ID."""
+        try:
+            chain = self._parent_chain(object_id)
+        except NotFoundError:
+            log.debug("no parents for object %d; its location stays unknown", object_id)
+            return None, None
+        folder = next((osid for osid, kind in chain if kind is ObjectKind.FOLDER), None)
+        return folder, chain[0][0] if chain else None
 
     # -- writes --------------------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +16,9 @@ from connector.enaio.osrest.wire import WireField, WireFile, WireObject, WireTab
 from connector.errors import ResponseFormatError, ValidationError
 
 _UNLOCKED = {"", "0", "UNLOCKED"}
+
+Locate = Callable[[int], tuple[int | None, int | None]]
+"""Object id -> (folder id, direct parent id)."""
 
 
 def parse_wire_datetime(value: str | int | float, tz: ZoneInfo) -> datetime:
@@ -99,9 +103,14 @@ def to_enaio_object(
     on_skipped: OnSkipped | None = None,
     *,
     operation: str = "osrest.convert",
+    locate: Locate | None = None,
+    deleted: bool = False,
 ) -> EnaioObject:
     """Map one wire object. A field the definition does not know is left out (drift); a value that does not
-    fit its field is left out and reported to ``on_skipped`` (without it: ``ValidationError``)."""
+    fit its field is left out and reported to ``on_skipped`` (without it: ``ValidationError``).
+
+    ``locate`` finds (folder id, parent id) when the answer carries no ``SDSTA_ID``/``SDREG_ID``;
+    ``deleted`` is the recycle-bin state when the answer does not say (``OBJECT_DELETED``)."""
     otype = _otype(objdef, wire)
 
     def coerce(spec: FieldDef | TableColumn, raw: Any) -> FieldValue | None:
@@ -142,9 +151,16 @@ def to_enaio_object(
     register_id = parse_id(wire.system("SDREG_ID"))
     if kind is ObjectKind.FOLDER:
         folder_id = parent_id = None
+    elif wire.system("SDSTA_ID") is None and wire.system("SDREG_ID") is None and locate is not None:
+        # S1's systemFields do not name SDSTA_ID/SDREG_ID: without them, documents/parents tells
+        folder_id, parent_id = locate(wire.osid)
     else:
         parent_id = register_id if register_id is not None else folder_id
-    lock = (wire.system("OBJECT_LOCKUSER") or "").strip()
+    lock_raw = wire.system("OBJECT_LOCKUSER")
+    if lock_raw is None:
+        lock_raw = wire.base("LOCKED")
+    lock = (lock_raw or "").strip()
+    deleted_raw = wire.system("OBJECT_DELETED")
     created = moment("CREATED", "CREATION_DATE")
     creator = base("CREATOR") or ""
     return EnaioObject(
@@ -162,6 +178,7 @@ def to_enaio_object(
         modifier=base("MODIFIER") or creator,
         owner=base("OWNER") or creator,
         locked_by=None if lock.upper() in _UNLOCKED else lock,
-        deleted=(wire.system("OBJECT_DELETED") or "0").strip() in ("1", "true", "TRUE"),
+        lock_known=lock_raw is not None,
+        deleted=deleted if deleted_raw is None else deleted_raw.strip() in ("1", "true", "TRUE"),
         files=_files(wire.content_files),
     )

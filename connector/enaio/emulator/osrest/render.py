@@ -91,9 +91,12 @@ def render_object(
     parent_type: Callable[[EnaioObject], ObjectType | None] | None = None,
     numeric_id: bool = False,
     omit_empty: bool = False,
+    documented_system: bool = False,
 ) -> dict[str, Any]:
     """``omit_empty`` (documented personality): empty fields, empty cells and empty tables are left out
-    instead of being sent with ``""``."""
+    instead of being sent with ``""``. ``documented_system``: the system fields S1 names, plus
+    ``SDSTA_ID``/``SDREG_ID`` on documents only (the server API documents them as a document's location);
+    no ``OBJECT_DELETED``."""
     otype = objdef.type_by_id(obj.type_id)
     simple: list[dict[str, Any]] = []
     tables: list[dict[str, Any]] = []
@@ -130,10 +133,16 @@ def render_object(
             {"type": "OBJECT_COUNT", "value": str(len(obj.files))},
             {"type": "OBJECT_MAIN", "value": str(otype.maintype)},
             {"type": "OBJECT_LOCKUSER", "value": lock},
-            {"type": "OBJECT_DELETED", "value": "1" if obj.deleted else "0"},
-            {"type": "SDSTA_ID", "value": str(obj.folder_id or 0)},
-            {"type": "SDREG_ID", "value": str(register_id or 0)},
-        ],
+        ]
+        + ([] if documented_system else [{"type": "OBJECT_DELETED", "value": "1" if obj.deleted else "0"}])
+        + (
+            []
+            if documented_system and obj.kind is not ObjectKind.DOCUMENT
+            else [
+                {"type": "SDSTA_ID", "value": str(obj.folder_id or 0)},
+                {"type": "SDREG_ID", "value": str(register_id or 0)},
+            ]
+        ),
         "rights": {"objExport": True, "objModify": True, "objDelete": True, "indexModify": True},
     }
     if obj.kind is ObjectKind.DOCUMENT:

@@ -197,6 +197,7 @@ def blueprint(state: EmulatorState) -> Blueprint:
             dates=date_style(),
             parent_type=parent_type,
             omit_empty=documented,
+            documented_system=documented,
             **kwargs,
         )
 
@@ -374,9 +375,12 @@ def blueprint(state: EmulatorState) -> Blueprint:
 
     @bp.get("/documents/parents/<object_id>")
     def parents(object_id: str) -> Response:
-        obj = store.get(object_id_of(object_id))
+        obj = store.get(object_id_of(object_id), include_deleted=True)
+        chain = parents_of(obj)
+        if documented:
+            chain.reverse()  # "a sorted linear parent list": the default nearest first, documented root first
         # the default sends numbers here and strings elsewhere; documented the other way round
-        return _json([render(p, mode="MIN", numeric_id=not documented) for p in parents_of(obj)])
+        return _json([render(p, mode="MIN", numeric_id=not documented) for p in chain])
 
     @bp.get("/documents/cabinets")
     def cabinets() -> Response:
