@@ -407,3 +407,54 @@ def test_klient_schema_allows_describing_gaps() -> None:
     assert (person.geschlecht, person.wohnkommune, person.unterbringungsart) == (None, None, None)
     assert kontakt(1, 2, "IM-A1", "2018-04-01", "BERATUNG").kontaktart is not None
     assert fall(1, "IM-A1", "2018-04-01", team="X").regionalteam == "X"
+
+
+# --- the demo county: seed figures unchanged, its legacy records are findings, not lost ----------------
+
+
+def test_demo_county_keeps_its_figures_and_lists_its_legacy_records(
+    demo_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    settings = make_settings(demo_emulator, "dms", pseudonym_key="k" * 32)
+    outcome = run_kennzahlen(
+        settings, parse_period("2018-Q2", date(2018, 7, 31)), tmp_path, ("json",), quality=True
+    )
+    result = outcome.result
+    assert result is not None
+    assert (result.total("Z01"), result.total("K04"), result.total("K05d"), result.total("B01")) == (
+        1045,
+        501,
+        130,
+        2258,
+    )
+    assert result.cells("B01", "unterbringungsart") == {
+        "VORLAEUFIGE_UNTERBRINGUNG": 436,
+        "ANSCHLUSSUNTERBRINGUNG": 1028,
+        "PRIVATWOHNUNG": 794,
+    }
+    assert (result.total("K01n"), result.total("K01")) == (19, Decimal("13.00"))
+    # of the 8 legacy records only the contact without DATUM cannot be placed; the 7 others are read
+    assert outcome.quarantined == {"kontakt": 1}
+    # ... and what the figures could not count is said: the undated contact (in every contact figure), the
+    # contact without Kontaktart (dated in the period), the plan without Planstatus (version 0, agreed in it)
+    assert result.nicht_zaehlbar["K03"] == {
+        "Gesprächsvermerk ohne Kontaktart": 1,
+        "Gesprächsvermerk ohne gültiges Datum (Quarantäne)": 1,
+    }
+    assert result.nicht_zaehlbar["K05d"] == {"Integrationsplan ohne Planstatus": 1}
+    # every legacy record is a line of the quality report, with its Aktenzeichen
+    with (tmp_path / "quality.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    legacy = {(r["objekttyp"], r["hinweis"]) for r in rows if "-ALT-" in r["aktenzeichen"]}
+    assert legacy == {
+        ("IM_KLIENT", "Geschlecht fehlt"),
+        ("IM_KLIENT", "Unterbringungsart fehlt"),
+        ("IM_KLIENT", "Wohnkommune fehlt"),
+        ("IM_FALL", "Regionalteam fehlt"),
+        ("IM_FALL", "Integrationsmanager/in (Personalnummer) fehlt"),
+        ("IM_KONTAKT", "Kontaktart fehlt"),
+        ("IM_KONTAKT", "Datum fehlt"),
+        ("IM_PLAN", "Planstatus fehlt"),
+        ("IM_EINWILLIGUNG", "Zweck fehlt"),
+    }
+    assert len({r["enaio_id"] for r in rows if "-ALT-" in r["aktenzeichen"]}) == 8
