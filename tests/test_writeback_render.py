@@ -119,6 +119,12 @@ def test_encoding_follows_the_profile_of_another_site() -> None:
     # goals as child documents are not written yet: a clear configuration error, not a wrong write
     with pytest.raises(ConfigurationError, match="child documents"):
         encoder.encode({"ziele": GOALS})
+    # the plan number ZV_NR is required on this site but not mapped: refused before any write
+    with pytest.raises(ConfigurationError, match="requires ZV_NR"):
+        encoder.check_writable()
+    EntityEncoder(
+        load_profile(), default_objdef(), "integrationsplan"
+    ).check_writable()  # reference site: fine
 
 
 def test_invalid_values_are_refused_without_the_value() -> None:

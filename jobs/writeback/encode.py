@@ -87,6 +87,22 @@ class EntityEncoder:
                 names.append(fm.field)
         return tuple(names)
 
+    def check_writable(self) -> None:
+        """Every field the site requires for a new object must be mapped, or a create cannot succeed; say so
+        before anything is written (e.g. a plan number field the profile does not map)."""
+        managed = set(self.managed_fields())
+        missing = [
+            f.internal
+            for f in self.otype.fields
+            if f.required and not f.readonly and f.internal not in managed
+        ]
+        if missing:
+            raise ConfigurationError(
+                f"profile: {self.entity} ({self.otype.internal}) cannot be written: the site requires "
+                f"{', '.join(missing)}, which the profile does not map",
+                key=f"entities.{self.entity}.fields",
+            )
+
     def encode(self, values: Mapping[str, Any]) -> EncodedObject:
         """Encode the schema values given (``None`` and absent values are left out)."""
         fields: dict[str, FieldValue] = {}

@@ -126,6 +126,7 @@ class JobcenterExport:
         self.locator = Locator(client, profile)
         self.consent = EntityEncoder(profile, objdef, "einwilligung")
         self.handover = EntityEncoder(profile, objdef, "jobcenter_datenweitergabe")
+        self.handover.check_writable()
         self.day_field = self.handover.require_field("uebermittelt_am")
         self.tz = zone(client.settings.timezone)
 
@@ -167,9 +168,7 @@ class JobcenterExport:
             values["sprachniveau"] = klient["sprachniveau_deutsch"]
         unknown = sorted(set(answers or {}) - set(FORM_FIELDS))
         if unknown:
-            raise UsageError(
-                f"form: unknown fields {', '.join(unknown)} (known: {', '.join(FORM_FIELDS)})"
-            )
+            raise UsageError(f"form: unknown fields {', '.join(unknown)} (known: {', '.join(FORM_FIELDS)})")
         values.update(answers or {})
         try:
             model = FormModel.model_validate(values)

@@ -112,6 +112,7 @@ class PlanWriter:
         self.objdef = client.object_definition()
         self.locator = Locator(client, profile)
         self.plan = EntityEncoder(profile, self.objdef, "integrationsplan")
+        self.plan.check_writable()
         self.version_field = self.plan.require_field("planversion")
         self.status_field = self.plan.require_field("planstatus")
 
@@ -133,7 +134,11 @@ class PlanWriter:
     def prepare(self, plan: PlanFile) -> PlanAction:
         """Everything a put will write, without writing (also the dry run)."""
         case = find_case(self.locator, plan.aktenzeichen, plan.fall)
-        if plan.integrationsmanager is None and case.integrationsmanager:
+        if (
+            plan.integrationsmanager is None
+            and case.integrationsmanager
+            and self.plan.source_field("integrationsmanager")
+        ):
             # as staff do in enaio: the plan carries the case's Integrationsmanager*in
             plan = plan.model_copy(update={"integrationsmanager": case.integrationsmanager})
         existing = self.plans(case)
