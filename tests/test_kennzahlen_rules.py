@@ -162,7 +162,7 @@ def test_every_record_carries_rule_version_and_period(result: KennzahlenResult) 
 
 def test_default_parameters_file() -> None:
     loaded = load_params()
-    assert loaded.rule_version == "2026.2"  # 2026.2: secondary suppression
+    assert loaded.rule_version == "2026.3"  # 2026.2: secondary suppression; 2026.3: incomplete records
     assert loaded.zielgruppe.cutoff == date(2017, 9, 15)
     assert loaded.suppression.threshold == 5
 
