@@ -62,7 +62,7 @@ def _result() -> KennzahlenResult:
         _value("K02", 1, altersgruppe="65+"),
     ]
     total = StaffRow("Gesamt", "", Decimal("0"), 20, 0, 0, 0, 0, 0, 0, 0, 0, True)
-    result = KennzahlenResult(
+    return KennzahlenResult(
         PERIOD,
         "test.1",
         values,
@@ -74,10 +74,8 @@ def _result() -> KennzahlenResult:
         county="Landkreis Tübingen",
         created_at=datetime(2018, 8, 1, 7, 5, tzinfo=UTC),
         data_as_of=datetime(2018, 8, 1, 7, 0, tzinfo=UTC),
+        nicht_zaehlbar={"K02": {"Geburtsdatum fehlt": 4}},
     )
-    # the contract of the computation (KennzahlenResult.nicht_zaehlbar), set here until it fills it
-    setattr(result, "nicht_zaehlbar", {"K02": {"Geburtsdatum fehlt": 4}})  # noqa: B010
-    return result
 
 
 def _text(html: str) -> str:

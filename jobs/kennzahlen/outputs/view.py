@@ -92,9 +92,8 @@ EXPLANATIONS: Final[Mapping[str, str]] = {
 
 
 def nicht_zaehlbar(result: KennzahlenResult) -> Mapping[str, Mapping[str, int]]:
-    """Records not counted, per Kennzahl and reason (empty until the computation reports them)."""
-    found: Mapping[str, Mapping[str, int]] = getattr(result, "nicht_zaehlbar", None) or {}
-    return found
+    """Records not counted, per Kennzahl and reason (`KennzahlenResult.nicht_zaehlbar`)."""
+    return result.nicht_zaehlbar
 
 
 def public_threshold(result: KennzahlenResult) -> int:
