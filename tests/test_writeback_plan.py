@@ -316,6 +316,30 @@ def test_lost_answer_of_a_committed_create_gives_exactly_one_plan(
     assert len(hits) == 2
 
 
+def test_create_lost_before_the_server_ran_it_is_sent_again_once(
+    fresh: EmulatorServer, connect: Callable[..., EnaioClient]
+) -> None:
+    seeded = seed_client(fresh, AZ)
+    client = connect(fresh)
+    client.object_definition()
+    proxy = DropInsertAnswer(client.api, fresh)
+    client.api = proxy
+    proxy.calibrate(
+        NewObject(
+            "IM_KONTAKT",
+            seeded.case,
+            {"DATUM": date(2018, 5, 2), "KONTAKTART": "BERATUNG", "INTEGRATIONSMANAGER": "730001"},
+        )
+    )
+    proxy.action, proxy.armed = "reset", True
+
+    action = put_plan(client, PROFILE, plan_file())
+
+    assert fresh.state.faults.stats()["injected"] == 1  # the first create never reached the store
+    assert proxy.inserts == 2  # searched, not found, sent again
+    assert [p.id for p in plans_in(fresh, seeded.case)] == [action.document_id]
+
+
 def test_open_case_is_chosen_and_closed_cases_are_left_alone(
     fresh: EmulatorServer, connect: Callable[..., EnaioClient]
 ) -> None:

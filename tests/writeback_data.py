@@ -162,6 +162,8 @@ class DropInsertAnswer:
         self.inserts = 0
         self.armed = False
         self.posts = 1
+        self.action = "drop_response"
+        """``drop_response``: committed, answer lost; ``reset``: connection reset before the server ran it."""
 
     def _rule(self, action: str, **extra: Any) -> FaultRule:
         return FaultRule(action, method="POST", path=_WRITE_PATH[self._api.interface], **extra)
@@ -176,7 +178,7 @@ class DropInsertAnswer:
         self.inserts += 1
         if self.armed:
             self.armed = False
-            self._server.state.faults.set_rules([self._rule("drop_response", every=self.posts, times=1)])
+            self._server.state.faults.set_rules([self._rule(self.action, every=self.posts, times=1)])
         return self._api.insert(new)
 
     def __getattr__(self, name: str) -> Any:

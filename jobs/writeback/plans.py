@@ -282,7 +282,7 @@ class PlanWriter:
             tables={name: rows for name, rows in action.encoded.tables.items() if rows},
             files=(UploadFile(action.file_name, DOCX_MIME, data=action.docx),),
         )
-        return insert_once(self.client, new, lambda: self._find_version(action))
+        return insert_once(self.client, new, lambda: self._find_version(action), self.insert_attempts)
 
     def _find_version(self, action: PlanAction) -> int | None:
         for version, _, obj in self.plans(action.case):
