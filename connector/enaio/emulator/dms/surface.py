@@ -1,8 +1,9 @@
 """The DMS service surface (``/api/dms``) over the shared store: Basic auth on every request, SQL search,
 object CRUD with multipart content, files, history, the native schema with ETag, lock endpoints.
 
-Every error leaves as ``{"code", "message", "field"?, "holder"?}`` (see ``errors.py``); every choice the
-public record does not fix is listed in docs/emulator-choices.md, section "DMS service (/api/dms)".
+Every error leaves in the personality's one shape (see ``errors.py``); every choice the public record does
+not fix is listed in docs/emulator-choices.md, section "DMS service (/api/dms)", the documented personality's
+differences (``state.documented``) under "DMS: documented personality".
 """
 
 from __future__ import annotations
