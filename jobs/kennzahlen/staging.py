@@ -255,7 +255,7 @@ class Staging:
 
     def _switch_link(self, publish: str) -> None:
         target = self.out_dir / publish
-        relative = f"{RUNS_DIR}/{self.directory.name}"
+        relative = os.path.join(RUNS_DIR, self.directory.name)  # relative: the tree can be moved
         temporary = self.out_dir / f"{_LINK_TMP}{publish}.{os.getpid()}"
         try:
             with contextlib.suppress(FileNotFoundError):
