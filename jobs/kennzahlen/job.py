@@ -278,7 +278,7 @@ def run_kennzahlen(
         stage_outputs(result, staging, formats)
         if collector is not None:
             collector.add_quarantine(quarantine, client, profile)
-            stage_quality(collector, staging, settings.url, type_ids_of(client, profile))
+            stage_quality(collector, staging, settings.web_client(), type_ids_of(client, profile))
         _stage_quarantine(quarantine, staging)
         if publish:
             manifest = _manifest(
@@ -369,7 +369,7 @@ def run_quality(
         if progress is not None:
             progress.phase("writing")
         collector.add_quarantine(quarantine, client, profile)
-        stage_quality(collector, staging, settings.url, type_ids_of(client, profile))
+        stage_quality(collector, staging, settings.web_client(), type_ids_of(client, profile))
         _stage_quarantine(quarantine, staging)
         if publish:
             manifest = _manifest(
