@@ -98,7 +98,7 @@ def test_template_dry_run_put_and_repeat(
     assert out.startswith("unverändert")
 
 
-def test_checked_out_plan_exit_code_5_and_jobcenter_refusal_exit_code_7(
+def test_checked_out_plan_exit_code_6_and_jobcenter_refusal_exit_code_8(
     fresh: EmulatorServer, iface: Interface, variant: Variant, tmp_path: Path
 ) -> None:
     seeded = seed_client(fresh, AZ)
@@ -115,7 +115,7 @@ def test_checked_out_plan_exit_code_5_and_jobcenter_refusal_exit_code_7(
     seq = fresh.state.store.max_seq()
 
     code, out, err = run(["plan", "put", str(plan_path)], env(fresh, iface, variant))
-    assert code == 5
+    assert code == 6
     assert err.startswith("error: plan document")
     assert "bob" in err
     assert "Traceback" not in err
@@ -126,7 +126,7 @@ def test_checked_out_plan_exit_code_5_and_jobcenter_refusal_exit_code_7(
         ["jobcenter", "export", "--aktenzeichen", AZ, "--date", "15.10.2018", "--out", str(out_dir)],
         env(fresh, iface, variant),
     )
-    assert code == 7
+    assert code == 8
     assert "no consent AUSTAUSCH_JOBCENTER" in err
     assert (out_dir / "jobcenter-audit.jsonl").exists()
 

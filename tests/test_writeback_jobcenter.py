@@ -139,7 +139,7 @@ def test_refused_without_active_consent_and_nothing_handed_over(
         JobcenterExport(connect(fresh), PROFILE, audit).export(AZ, DAY, tmp_path / "out")
 
     assert caught.value.reason == reason
-    assert caught.value.exit_code == 7
+    assert caught.value.exit_code == 8
     assert says in str(caught.value)
     assert fresh.state.store.max_seq() == seq  # nothing filed
     assert handovers(fresh) == []

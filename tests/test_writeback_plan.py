@@ -244,7 +244,7 @@ def test_checked_out_previous_plan_stops_the_put_and_nothing_is_written(
     # the message names the holder; the typed holder is there when the interface gives it as a field
     assert "bob" in str(caught.value)
     assert caught.value.holder in ("bob", None)
-    assert caught.value.exit_code == 5
+    assert caught.value.exit_code == 6
     assert fresh.state.store.max_seq() == seq
     assert [p.id for p in plans_in(fresh, seeded.case)] == [previous_id]
     assert client_status(alice, previous_id) == "VEREINBART"
@@ -274,7 +274,7 @@ def test_change_since_read_is_a_conflict_not_an_overwrite(
     with pytest.raises(ChangedError) as caught:
         writer.write(action)
 
-    assert caught.value.exit_code == 6
+    assert caught.value.exit_code == 7
     assert fresh.state.store.max_seq() == seq
     assert client_status(alice, previous_id) == "VEREINBART"
     assert alice.get(previous_id).fields["NAECHSTE_UEBERPRUEFUNG"] == date(2018, 12, 1)

@@ -1,7 +1,7 @@
 """`jobcenter export`: the consent-gated hand-over to the Jobcenter (docs/writeback.md).
 
-Exit codes besides 0/1/2: 7 no consent AUSTAUSCH_JOBCENTER covers the day (none, revoked, expired; nothing
-handed over, the refusal is audited), 6 a different hand-over of that day is already filed.
+Exit codes besides 0/1/2: 8 no consent AUSTAUSCH_JOBCENTER covers the day (none, revoked, expired; nothing
+handed over, the refusal is audited), 7 a different hand-over of that day is already filed.
 """
 
 from __future__ import annotations

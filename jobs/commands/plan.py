@@ -1,6 +1,6 @@
 """`plan put` and `plan template`: Integrationspläne from a YAML file into enaio (docs/writeback.md).
 
-Exit codes besides 0/1/2: 5 a plan document is checked out by someone (nothing written), 6 it changed in
+Exit codes besides 0/1/2: 6 a plan document is checked out by someone (nothing written), 7 it changed in
 enaio since it was read (nothing overwritten).
 """
 

@@ -13,9 +13,10 @@ __all__ = [
     "ConsentError",
 ]
 
-EXIT_CHECKED_OUT = 5
-EXIT_CONFLICT = 6
-EXIT_NO_CONSENT = 7
+EXIT_CHECKED_OUT = 6
+EXIT_CONFLICT = 7
+EXIT_NO_CONSENT = 8
+# 5 is extract's "unreachable"; these stay distinct across the whole CLI
 
 
 class CheckedOutError(LockedError):

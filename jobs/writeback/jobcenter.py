@@ -2,12 +2,12 @@
 only with an active consent AUSTAUSCH_JOBCENTER on the day.
 
 Order: case and consents are read; without a consent covering the day the export is refused (``none``,
-``revoked`` or ``expired``; exit 7) and the refusal audited. With one, the form is taken from the case file
+``revoked`` or ``expired``; exit 8) and the refusal audited. With one, the form is taken from the case file
 (the latest earlier hand-over of the case, the client's current German level, then the answers given with
 ``--form``), validated against the schema, written to ``<out>/<name>.json.part``, filed as a Datenweitergabe
 document in the case (natural key: case register + ``UEBERMITTELT_AM``; a lost answer is resolved by a
 search, as for plans), then the file is renamed into place and the hand-over audited. A second export for the
-same day with the same answers reuses the filed document; with other answers it is refused (exit 6).
+same day with the same answers reuses the filed document; with other answers it is refused (exit 7).
 """
 
 from __future__ import annotations

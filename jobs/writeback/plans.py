@@ -7,10 +7,10 @@ Order of a put, so that a refusal leaves nothing written:
    retried one whose answer got lost), ``update_draft`` (the latest plan is a draft: its managed fields are
    updated in place), ``fortschreibung`` (the latest plan is agreed: next version, previous one marked
    FORTGESCHRIEBEN) or ``create`` (first plan of the case, version 0);
-3. a document checked out by someone else stops the put before any write (``CheckedOutError``, exit 5);
+3. a document checked out by someone else stops the put before any write (``CheckedOutError``, exit 6);
 4. the one update (previous plan or draft) goes first, with ``expected_modified`` = the ``modified`` read in
    step 1: a lock the server reports, or a change since step 1, refuses it and nothing is written
-   (``CheckedOutError`` / ``ChangedError``, exit 6);
+   (``CheckedOutError`` / ``ChangedError``, exit 6 / 7);
 5. the insert; its natural key is (case register, ``PLANVERSION``). A lost answer (``TransientError``)
    is followed by a search for that key: found = done, else the insert is sent again. Exactly one document.
 
