@@ -184,3 +184,15 @@ def test_cli_show_masks_secrets(tmp_path: Path) -> None:
     assert data["password"] == "**********"
     assert data["endpoint"] == "http://h:8080/api/dms"
     assert "Canary-Pw-0815" not in output
+
+
+def test_web_client_url_for_open_in_enaio_links() -> None:
+    plain = load_settings(overrides={"url": "https://enaio.example:8443/"})
+    assert plain.web_client() == "https://enaio.example:8443"  # default: the server url
+    own = load_settings(
+        overrides={"url": "https://enaio.example:8443", "web_client_url": "https://web.example/"}
+    )
+    assert own.web_client() == "https://web.example"
+    with pytest.raises(ConfigurationError, match="web_client_url is invalid") as caught:
+        load_settings(overrides={"url": "https://enaio.example", "web_client_url": "web.example"})
+    assert caught.value.key == "web_client_url"
