@@ -13,11 +13,11 @@ never a mix. The previous run's directory is kept until the next run starts (a r
 not cut off) and removed then, together with the directories of runs that died before their commit
 (SIGKILL, power loss): `remove_stale`, called by the job while it holds the run lock.
 
-Where symbolic links cannot be created (Windows without the "create symbolic links" privilege or developer
-mode), the published name is a plain directory and `commit` swaps it with two renames (old name away, new
-directory in). Between the two the name is briefly absent — a reader finds nothing, never a mix; a rename
-that Windows refuses because a reader holds a file open fails the run with a message, the old directory
-stays in place.
+On Windows (where a rename cannot replace an existing directory link, and creating links needs a privilege)
+and wherever links cannot be created, the published name is a plain directory and `commit` swaps it with two
+renames (old name away, new directory in). Between the two the name is briefly absent — a reader finds
+nothing, never a mix; a rename that Windows refuses because a reader holds a file open fails the run with a
+message, the old directory stays in place.
 
 Without `publish` (library helpers such as ``write_outputs`` and the demo), the files are moved into the
 output directory itself one by one; that mode can leave a mix if a move fails midway and is not used by the
@@ -30,6 +30,7 @@ import contextlib
 import logging
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -105,7 +106,10 @@ def check_publish_name(out_dir: Path, publish: str) -> None:
 
 
 def symlinks_supported(directory: Path) -> bool:
-    """Whether symbolic links can be created in `directory` (not on Windows without the privilege)."""
+    """Whether the published name can be a symbolic link switched by one rename. Never on Windows: there a
+    rename cannot replace an existing directory link, and creating links needs a privilege."""
+    if sys.platform == "win32":
+        return False
     probe = directory / f"{_LINK_TMP}probe-{os.getpid()}"
     try:
         os.symlink(".", probe, target_is_directory=True)
