@@ -4,11 +4,13 @@ sockets on 127.0.0.1; nothing is mocked."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -149,6 +151,40 @@ def test_https_against_plain_http_fails_fast(emulator: EmulatorServer, interface
     assert _retry_causes(result) == []
     # one handshake bounded by connect_timeout (0.5 s) plus one plain probe; no read timeout, no retries
     assert seconds < 5, seconds
+
+
+@pytest.fixture
+def full_backlog() -> Iterator[int]:
+    """A listening socket whose accept queue is full: Linux drops further SYNs, so connecting times out."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(0)
+        port: int = server.getsockname()[1]
+        pending = []
+        for _ in range(3):
+            client = socket.socket()
+            client.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                client.connect(("127.0.0.1", port))
+            pending.append(client)
+        time.sleep(0.1)
+        try:
+            yield port
+        finally:
+            for client in pending:
+                client.close()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a full accept queue drops SYNs on Linux")
+def test_connect_timeout(full_backlog: int) -> None:
+    result, _ = _check(_env(f"http://127.0.0.1:{full_backlog}"))
+    assert result.exit_code == 1
+    expected = (
+        f"no connection to 127.0.0.1:{full_backlog} within 0.5 s (connect_timeout): the host is down or a "
+        "firewall drops the connection"
+    )
+    assert _error_line(result).startswith(f"error: {expected}")
+    assert _retry_causes(result) == [expected]
 
 
 def test_read_timeout(silent_server: int) -> None:
