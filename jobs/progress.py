@@ -19,7 +19,8 @@ _INTERVAL: Final = 0.25
 
 
 class Progress:
-    """``progress.record("klient")`` per record read; ``progress.phase("writing reports")`` between steps.
+    """``progress.record("klient")`` per record read (or ``progress("klient", 1200)``, the extraction job's
+    callback form); ``progress.phase("writing")`` between steps.
 
     `enabled` defaults to whether `stream` (stderr) is a terminal; `clock` is injectable for tests.
     """
@@ -44,6 +45,12 @@ class Progress:
 
     def record(self, entity: str) -> None:
         self.counts[entity] += 1
+        if self.enabled and self._clock() - self._drawn >= self._interval:
+            self._draw()
+
+    def __call__(self, entity: str, read: int) -> None:
+        """The extraction job's progress callback: `read` records of `entity` so far."""
+        self.counts[entity] = read
         if self.enabled and self._clock() - self._drawn >= self._interval:
             self._draw()
 

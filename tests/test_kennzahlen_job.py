@@ -480,3 +480,6 @@ def test_progress_only_on_a_terminal() -> None:
     assert not silent.enabled
     assert quiet.getvalue() == ""
     assert silent.counts == {"klient": 1}
+    silent("kontakt", 1200)  # the extraction job's callback form
+    assert silent.counts == {"klient": 1, "kontakt": 1200}
+    assert silent.line().startswith("writing: klient 1, kontakt 1200 (")
