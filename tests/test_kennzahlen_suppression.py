@@ -180,9 +180,9 @@ def test_unknown_cells_are_not_suppressed_for_being_small() -> None:
     assert suppressed_cells(cells, 5) == frozenset()
 
 
-def test_complement_is_an_unknown_cell_when_there_is_one() -> None:
-    # 30 = D 2 + W 12 + M 10 + unbekannt 6. D (2) is hidden; its complement is "unbekannt" (6), not M (10):
-    # hiding a cell without an attribute costs the reader nothing. D + unbekannt = 30 - 12 - 10 = 8.
+def test_complement_is_the_smallest_attribute_cell_never_unknown_if_avoidable() -> None:
+    # 30 = D 2 + W 12 + M 10 + unbekannt 6. D (2) is hidden; its complement is M (10), the smallest cell with
+    # an attribute, not "unbekannt" (6), which stays shown. D + M = 30 - 12 - 6 = 12: D is not recoverable.
     cells: dict[Dims, int | Decimal | None] = {
         (): 30,
         cell(geschlecht="DIVERS"): 2,
@@ -190,7 +190,14 @@ def test_complement_is_an_unknown_cell_when_there_is_one() -> None:
         cell(geschlecht="MAENNLICH"): 10,
         cell(geschlecht="unbekannt"): 6,
     }
-    assert suppressed_cells(cells, 5) == {cell(geschlecht="DIVERS"), cell(geschlecht="unbekannt")}
+    assert suppressed_cells(cells, 5) == {cell(geschlecht="DIVERS"), cell(geschlecht="MAENNLICH")}
+    # Only "unbekannt" left beside the small cell: 8 = D 2 + unbekannt 6 would give D back, so it goes too.
+    only: dict[Dims, int | Decimal | None] = {
+        (): 8,
+        cell(geschlecht="DIVERS"): 2,
+        cell(geschlecht="unbekannt"): 6,
+    }
+    assert suppressed_cells(only, 5) == {cell(geschlecht="DIVERS"), cell(geschlecht="unbekannt")}
 
 
 def test_published_b01_cells_are_never_hidden_as_complement() -> None:

@@ -98,12 +98,14 @@ def test_html_labels_order_one_unknown_row_and_headings() -> None:
     # one "unbekannt" row: catalogue UNBEKANNT 3 + missing 2 = 5 (never "Unbekannt" beside "unbekannt")
     assert '<td>unbekannt</td><td class="n">5</td>' in html
     assert "Unbekannt" not in text
-    # age groups by age, "unbekannt" last; 65+ (1) is small and hidden, so is its complement "unbekannt" (3)
+    # age groups by age, "unbekannt" last; 65+ (1) is small and hidden, and with it the smallest cell with an
+    # attribute: 18–26 (5, tie with 6–17 broken by key); "unbekannt" (3) stays shown
     ages = re.findall(r"<td>(0–5|6–17|18–26|65\+|unbekannt)</td><td class=\"n\">([^<]*)</td>", html)
     assert [age for age, _ in ages[:5]] == ["0–5", "6–17", "18–26", "65+", "unbekannt"]
     assert dict(ages[:5])["65+"] == "•"
-    assert dict(ages[:5])["unbekannt"] == "•"
-    assert dict(ages[:5])["18–26"] == "5"
+    assert dict(ages[:5])["unbekannt"] == "3"
+    assert dict(ages[:5])["18–26"] == "•"
+    assert dict(ages[:5])["6–17"] == "5"
     # headings in words, the code as a small note
     assert 'Beratene Personen<br><small class="code">K02</small>' in html
 

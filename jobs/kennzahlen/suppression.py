@@ -5,9 +5,9 @@ Primary suppression hides every breakdown count 1 … threshold-1, except cells 
 (complementary) suppression makes sure a hidden cell cannot be recovered by subtraction: cells that add up to
 a published figure (the cells of one breakdown add up to the Kreis total; the K09 cells of one Handlungsfeld
 add up to its K09 cell) form a group, and if exactly one cell of a group is hidden, a second cell of the group
-is hidden as well, until no group has exactly one hidden cell. The second cell is an "unbekannt" cell if the
-group has one (hiding it costs the reader nothing), else the smallest other cell; never a Kreis total and
-never a cell the county publishes itself (`PUBLISHED`) (docs/kennzahlen.md, "Kleine Zellen").
+is hidden as well, until no group has exactly one hidden cell. The second cell is the smallest other cell with
+an attribute; never a Kreis total, never a cell the county publishes itself (`PUBLISHED`), and an
+"unbekannt" cell only when nothing else is left (docs/kennzahlen.md, "Kleine Zellen").
 
 The threshold depends on the audience (`audience_values`): the outputs for the state and the county's own
 staff use `suppression.threshold`, the public committee report `suppression.public_threshold`, applied on top.
@@ -116,7 +116,8 @@ def suppressed_cells(
                 # rule (a one-dimensional sum cell would be as small as its only part, so hidden already); or
                 # every other part is published by the county, so the cell follows from published figures.
                 continue
-            out.add(min(shown, key=lambda dims: (not is_unknown(dims), cells[dims] or 0, dims)))
+            # the smallest cell with an attribute; an "unbekannt" cell only if no such cell is left
+            out.add(min(shown, key=lambda dims: (is_unknown(dims), cells[dims] or 0, dims)))
             changed = True
     return frozenset(out)
 

@@ -213,9 +213,9 @@ def _explanations_sheet(workbook: Workbook, result: KennzahlenResult) -> None:
         "Regionalteam kann eine Person in mehreren Zeilen stehen.",
         f"Kleine Werte (1 bis {result.threshold - 1}) sind außerhalb der Kreissumme unterdrückt "
         "(Spalte „unterdrückt“, kein Wert); wäre ein unterdrückter Wert aus Summe und übrigen Zeilen "
-        "zurückzurechnen, ist ein zweiter Wert derselben Aufschlüsselung unterdrückt. „unbekannt“ und "
-        "„ohne Angabe“ werden nicht wegen ihrer Größe unterdrückt, die vom Landkreis veröffentlichten "
-        "Zahlen nie.",
+        "zurückzurechnen, ist der kleinste weitere Wert mit einem Merkmal derselben Aufschlüsselung "
+        "unterdrückt. „unbekannt“ und „ohne Angabe“ werden nicht unterdrückt (nur wenn sonst nichts bliebe), "
+        "die vom Landkreis veröffentlichten Zahlen nie.",
         "Blatt „Auswertung Zeitraum“: je Personalnummer, nicht unterdrückt (Nachweis je "
         "Integrationsmanager*in nach VwV). Die Datei enthält deshalb Personalnummern: nur an das Land und "
         "intern weitergeben.",
