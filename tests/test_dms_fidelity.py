@@ -122,10 +122,20 @@ def test_documented_cap_and_refusal_on_the_wire(any_emulator: EmulatorServer, va
         assert answer.status_code == 200
 
 
-def test_get_insert_update_delete_and_locations(dms: DmsClient, variant: Variant) -> None:
+def test_get_insert_update_delete_and_locations(
+    any_emulator: EmulatorServer, dms: DmsClient, variant: Variant
+) -> None:
     folder = dms.insert(NewObject("IM_KLIENT", None, klient("IM-F-1")))
     register = dms.insert(NewObject("IM_FALL", folder, fall()))
     document = dms.insert(NewObject("IM_PLAN", register, plan(), tables={"ZIELE": GOALS}))
+    raw = requests.get(
+        f"{any_emulator.url}/api/dms/objects/{register}", auth=("alice", TEST_USERS["alice"]), timeout=10
+    ).json()["properties"]
+    if variant == "documented":  # §10.2: no parents in a GET, and STAMM_ID/REG_ID are the object itself
+        assert "system:SDSTA_ID" not in raw
+        assert raw["system:STAMM_ID"]["value"] == raw["system:REG_ID"]["value"] == register
+    else:
+        assert raw["system:SDSTA_ID"]["value"] == str(folder)
     got_folder, got_register, got_document = dms.get(folder), dms.get(register), dms.get(document)
     assert (got_folder.folder_id, got_folder.parent_id) == (None, None)
     assert (got_register.folder_id, got_register.parent_id) == (folder, folder)

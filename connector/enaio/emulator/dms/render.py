@@ -55,6 +55,8 @@ def system_properties(
         "system:parentId": {"value": ident(obj.parent_id)},
         "system:SDSTA_ID": {"value": ident(folder_id)},
         "system:SDREG_ID": {"value": ident(register_id)},
+        "system:STAMM_ID": {"value": ident(obj.id)},
+        "system:REG_ID": {"value": ident(obj.id)},
         "system:FOLDERID": {"value": ident(folder_id)},
         "system:REGISTERID": {"value": ident(register_id)},
         "system:createdBy": {"value": obj.creator},
@@ -90,8 +92,11 @@ def render_object(
     if columns is None:
         every: tuple[str, ...] = SELECTABLE_SYSTEM
         if documented:
-            every = tuple(
-                name for name in DOCUMENTED_SYSTEM if name not in ("system:SDSTA_ID", "system:SDREG_ID")
+            # §10.2: a GET's STAMM_ID and REG_ID are the object's own id; the parents only via search
+            every = (
+                *(name for name in DOCUMENTED_SYSTEM if name not in ("system:SDSTA_ID", "system:SDREG_ID")),
+                "system:STAMM_ID",
+                "system:REG_ID",
             )
         wanted.extend(name for name in every if name not in ALWAYS)
         wanted.extend(f.internal for f in object_type.fields)
