@@ -18,7 +18,7 @@ from connector.enaio.emulator.soap import jobs as emulator_jobs
 from connector.enaio.interface import NewObject, UploadFile
 from connector.enaio.model import ObjectKind
 from connector.enaio.objdef import default_objdef
-from connector.enaio.query import Query, Sort, eq
+from connector.enaio.query import Query, Sort, System, eq
 from connector.enaio.soap import codec
 from connector.enaio.soap.client import SoapClient
 from connector.enaio.soap.convert import location, lock, owner
@@ -90,6 +90,25 @@ def test_registers_and_documents_keep_their_folder_and_parent(soap: SoapClient) 
         assert (found.folder_id, found.parent_id) == (folder, register)
     for found in (next(iter(soap.search(Query("IM_KLIENT")))), soap.get(folder)):
         assert (found.folder_id, found.parent_id) == (None, None)
+
+
+def test_children_by_folder_or_register_condition(soap: SoapClient) -> None:
+    """Neutral folder/register conditions become each kind's own columns (registers: REG_STAID/REG_PARID)."""
+    folder, register, document = _tree(soap, "IM-K-1")
+    other, other_register, _ = _tree(soap, "IM-K-2")
+    cases = Query("IM_FALL", where=eq(System.FOLDER_ID, folder, system=True))
+    assert [o.id for o in soap.search(cases)] == [register]
+    nested = Query("IM_FALL", where=eq(System.REGISTER_ID, register, system=True))
+    assert list(soap.search(nested)) == []  # no register nests in a register of this site
+    plans = Query("IM_PLAN", where=eq(System.REGISTER_ID, register, system=True))
+    assert [o.id for o in soap.search(plans)] == [document]
+    assert [o.id for o in soap.search(Query("IM_FALL", where=eq(System.FOLDER_ID, other, system=True)))] == [
+        other_register
+    ]
+    root = etree.fromstring(codec.build_query(cases, soap.objdef, TZ))
+    assert [c.get("internal_name") for c in root.iter("FieldCondition")] == ["REG_STAID"]
+    assert codec.location_condition_field("SDSTA_ID", ObjectKind.REGISTER, {"REG_STAID"}) == "FOLDERID"
+    assert codec.location_condition_field("SDREG_ID", ObjectKind.DOCUMENT) == "SDREG_ID"
 
 
 def test_each_kind_is_asked_for_its_own_location_columns() -> None:
@@ -188,7 +207,7 @@ def test_owner_and_lock_in_every_plausible_form() -> None:
 def test_documented_refuses_a_documents_columns_on_registers(
     any_emulator: EmulatorServer, soap: SoapClient
 ) -> None:
-    _tree(soap)
+    folder, _, _ = _tree(soap)
     # without OBJECT_LOCKUSER, which the documented personality refuses on registers first
     root = etree.fromstring(codec.build_query(Query("IM_FALL"), soap.objdef, TZ, refused={"OBJECT_LOCKUSER"}))
     fields = root.find("Archive/ObjectType/Fields")
@@ -204,6 +223,17 @@ def test_documented_refuses_a_documents_columns_on_registers(
         assert "could not be found" in caught.value.message
     else:  # the default personality hands out SDSTA_ID for registers too; the client does not read it
         assert soap._execute("dms.GetResultList", params).integer("Count") == 1
+    # the same for a condition: a register's folder condition must name REG_STAID
+    query = Query("IM_FALL", where=eq(System.FOLDER_ID, folder, system=True))
+    text = codec.build_query(query, soap.objdef, TZ, refused={"OBJECT_LOCKUSER"})
+    as_document = {**params, "XML": text.replace(b'internal_name="REG_STAID"', b'internal_name="SDSTA_ID"')}
+    if any_emulator.state.documented:
+        with pytest.raises(ValidationError) as refused_condition:
+            soap._execute("dms.GetResultList", as_document)
+        assert refused_condition.value.field == "SDSTA_ID"
+    else:
+        assert soap._execute("dms.GetResultList", as_document).integer("Count") == 1
+    assert soap._execute("dms.GetResultList", {**params, "XML": text}).integer("Count") == 1
 
 
 def test_refused_optional_column_is_learned_once_per_run(

@@ -191,7 +191,7 @@ def build_query(
             conditions, "ConditionObject", internal_name=otype.internal, type=type_kind(otype)
         )
         for item in target_items:
-            _expr(co, item, otype, tz)
+            _expr(co, item, otype, tz, refused)
     for anc in query.ancestors:
         atype = objdef.type_by_name(anc.type_name)
         co = etree.SubElement(
@@ -211,16 +211,35 @@ def _sort_attrs(el: etree._Element, entry: tuple[int, Sort] | None) -> None:
     el.set("sortorder", "DESC" if sort.descending else "ASC")
 
 
-def _expr(parent: etree._Element, expr: Expr, otype: ObjectType, tz: ZoneInfo) -> None:
+def _expr(
+    parent: etree._Element, expr: Expr, otype: ObjectType, tz: ZoneInfo, refused: Collection[str] = ()
+) -> None:
     if isinstance(expr, Group):
         group = etree.SubElement(parent, "FieldGroup", operator="OR" if expr.any_of else "AND")
         for item in expr.items:
-            _expr(group, item, otype, tz)
+            _expr(group, item, otype, tz, refused)
         return
-    _condition(parent, expr, otype, tz)
+    _condition(parent, expr, otype, tz, refused)
 
 
-def _condition(parent: etree._Element, cond: Condition, otype: ObjectType, tz: ZoneInfo) -> None:
+_NEUTRAL_LOCATION = {"SDSTA_ID": 0, "SDREG_ID": 1}
+"""The neutral query names a folder/register condition by the document columns (``System.FOLDER_ID``,
+``System.REGISTER_ID``); position in the kind's ``LOCATION_COLUMNS``."""
+
+
+def location_condition_field(name: str, kind: ObjectKind, refused: Collection[str] = ()) -> str:
+    """The column a folder/register condition uses for an object type of ``kind``: a register's folder is
+    ``REG_STAID``, its parent register ``REG_PARID`` (their generic helpers when those were refused)."""
+    position = _NEUTRAL_LOCATION.get(name.upper())
+    if position is None or kind is not ObjectKind.REGISTER:
+        return name
+    column = LOCATION_COLUMNS[kind][position]
+    return LOCATION_FALLBACK[column] if column in refused else column
+
+
+def _condition(
+    parent: etree._Element, cond: Condition, otype: ObjectType, tz: ZoneInfo, refused: Collection[str] = ()
+) -> None:
     el = etree.SubElement(parent, "FieldCondition", operator=_WIRE_OPS[cond.op])
     if cond.op in (Op.IS_NULL, Op.NOT_NULL):
         texts: list[str] = []
@@ -230,9 +249,11 @@ def _condition(parent: etree._Element, cond: Condition, otype: ObjectType, tz: Z
     else:
         fdef = otype.field(cond.field)
         texts = [field_value_text(fdef, v, tz, mask=cond.op is Op.LIKE) for v in cond.values]
-    el.set("internal_name", cond.field)
     if cond.system:
+        el.set("internal_name", location_condition_field(cond.field, otype.kind, refused))
         el.set("system", "1")
+    else:
+        el.set("internal_name", cond.field)
     for text in texts:
         etree.SubElement(el, "Value").text = text
 

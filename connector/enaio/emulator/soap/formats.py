@@ -175,7 +175,13 @@ class ParsedQuery:
 
 
 def parse_query(
-    data: bytes, objdef: ObjectDefinition, tz: ZoneInfo, *, deleted: bool = False, page_size: int = 500
+    data: bytes,
+    objdef: ObjectDefinition,
+    tz: ZoneInfo,
+    *,
+    deleted: bool = False,
+    page_size: int = 500,
+    documented: bool = False,
 ) -> ParsedQuery:
     root = parse_xml(data, "DMSQuery")
     if root.tag != "DMSQuery":
@@ -200,7 +206,7 @@ def parse_query(
     ancestors: list[AncestorCondition] = []
     for co in ot.iterfind("Conditions/ConditionObject"):
         ctype = resolve_type(objdef, co)
-        items = tuple(_expr(child, ctype, tz) for child in co if isinstance(child.tag, str))
+        items = tuple(_expr(child, ctype, tz, documented) for child in co if isinstance(child.tag, str))
         if not items:
             continue
         where: Expr = items[0] if len(items) == 1 else Group(items)
@@ -233,12 +239,20 @@ def parse_query(
     )
 
 
-def _expr(el: etree._Element, otype: ObjectType, tz: ZoneInfo) -> Expr:
+_CONDITION_ALIASES = {
+    "REG_STAID": "SDSTA_ID",
+    "REG_PARID": "SDREG_ID",
+    "PARENTREGID": "SDREG_ID",
+}
+"""Register location columns in conditions, on the store's folder/register columns."""
+
+
+def _expr(el: etree._Element, otype: ObjectType, tz: ZoneInfo, documented: bool) -> Expr:
     if el.tag == "FieldGroup":
         op = (el.get("operator") or "AND").upper()
         if op not in ("AND", "OR"):
             raise XmlJobError(-1029, f"FieldGroup operator {op!r} is neither AND nor OR")
-        items = tuple(_expr(child, otype, tz) for child in el if isinstance(child.tag, str))
+        items = tuple(_expr(child, otype, tz, documented) for child in el if isinstance(child.tag, str))
         return Group(items, any_of=op == "OR")
     if el.tag != "FieldCondition":
         raise XmlJobError(-1029, f"unexpected <{el.tag!s}> in a condition")
@@ -247,6 +261,10 @@ def _expr(el: etree._Element, otype: ObjectType, tz: ZoneInfo) -> Expr:
     if ref is None:
         raise XmlJobError(-1029, "FieldCondition without a field name")
     name = ref.upper() if system else resolve_field(otype, ref).internal
+    if system:
+        if documented and not system_available(name, otype.kind, documented=True):
+            raise unknown_system_field(name)
+        name = _CONDITION_ALIASES.get(name, name)
     operator = (el.get("operator") or "=").upper().strip()
     if el.find("NULL") is not None:
         if operator not in ("=", "!=", "<>"):

@@ -196,7 +196,7 @@ def get_result_list(state: EmulatorState, user: str, request: ExecuteRequest) ->
     page_size = int_param(request, "PageSize", -1)
     max_hits = int_param(request, "MaxHits", -1)
     deleted = int_param(request, "GarbageMode", 0) == 1
-    pq = parse_query(xml, state.objdef, state.tz, deleted=deleted)
+    pq = parse_query(xml, state.objdef, state.tz, deleted=deleted, documented=state.documented)
     query = pq.query
     if max_hits > 0:
         query = dataclasses.replace(query, max_hits=max_hits)
@@ -386,7 +386,7 @@ def get_deleted_objects(state: EmulatorState, user: str, request: ExecuteRequest
     xml = xml_param(request, required=False)
     groups: list[tuple[ObjectType, list[EnaioObject]]] = []
     if xml is not None:
-        pq = parse_query(xml, state.objdef, state.tz, deleted=True)
+        pq = parse_query(xml, state.objdef, state.tz, deleted=True, documented=state.documented)
         queries = [pq.query]
     else:
         queries = [Query(type_name=t.internal, deleted=Deleted.ONLY) for t in state.objdef.types]
