@@ -34,6 +34,7 @@ from jobs.kennzahlen.staging import LOCK_NAME, check_out_dir
 
 if TYPE_CHECKING:
     from jobs.kennzahlen.job import JobOutcome
+    from jobs.progress import Progress
 
 DEFAULT_FORMATS = ("xlsx", "csv", "json", "html")
 """Mirrors jobs.kennzahlen.outputs.DEFAULT_FORMATS (checked by a test) so --help needs no renderer import."""
@@ -147,7 +148,8 @@ def _finish(outcome: JobOutcome, allow_quarantine: bool, note: str | None = None
             raise click.exceptions.Exit(4)
 
 
-def _progress() -> Any:
+def _progress() -> Progress:
+    """Counts on stderr while a person watches; nothing under cron, systemd or the Task Scheduler."""
     from jobs.progress import Progress
 
     return Progress()
