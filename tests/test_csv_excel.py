@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -84,6 +85,24 @@ def test_demo_csv_is_german_excel_and_matches_json(tmp_path: Path) -> None:
     assert b01["Anschlussunterbringung"] == "1028"
     assert b01["Privatunterkunft"] == "794"
     assert any(r["Regionalteam"] == "Mössingen" for r in rows)  # UTF-8 with BOM: no "MÃ¶ssingen"
+    # the committee report's summary: the county report's figures, nothing suppressed
+    html = (tmp_path / "kennzahlen.html").read_text(encoding="utf-8")
+    summary = html[
+        html.index("<h2>Auf einen Blick</h2>") : html.index("</table>", html.index("Auf einen Blick"))
+    ]
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", summary.replace("&nbsp;", " ")))
+    for part in (
+        "Zielgruppe (Pakt für Integration) 1.045",
+        "Clearinggespräche im Zeitraum 501",
+        "Integrationszielvereinbarungen 130",
+        "betreute Personen am 31.07.2018 2.258",
+        "davon Vorläufige Unterbringung 436",
+        "davon Anschlussunterbringung 1.028",
+        "davon Privatunterkunft 794",
+        "Integrationsmanager*innen (VZÄ) 19 (13,00 VZÄ)",
+    ):
+        assert part in text, part
+    assert "•" not in text
 
 
 def _is_total(row: dict[str, str]) -> bool:
