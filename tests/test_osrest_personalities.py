@@ -23,7 +23,7 @@ from connector.enaio.emulator.server import EmulatorServer
 from connector.enaio.interface import NewObject, UploadFile
 from connector.enaio.objdef import default_site_path
 from connector.enaio.osrest.client import OsrestClient
-from connector.enaio.query import Condition, Deleted, Op, Query, Sort, any_of, eq, is_in
+from connector.enaio.query import Condition, Deleted, Op, Query, Sort, all_of, any_of, eq, is_in
 from connector.errors import ConflictError, LockedError
 from tests.conftest import TEST_USERS
 
@@ -147,8 +147,13 @@ def test_refused_extensions_are_learned_once_and_answers_stay_exact(
     )
     expected = [i for n, i in enumerate(ids) if n % 2 == 0 or n >= 28]
     assert [o.id for o in client.search(query)] == expected
-    by_id = Condition("OBJECT_ID", Op.IN, (ids[3], ids[7]), system=True)
+    by_id = Condition("OBJECT_ID", Op.IN, (ids[7], ids[3], 999_999), system=True)
+    _count_searches(any_emulator)
     assert [o.id for o in client.search(Query(STAFF, where=by_id))] == [ids[3], ids[7]]
+    # documented: no systemfields, so one GET documents/search/{id} per id instead of a scan of the type
+    assert _searches(any_emulator) == (0 if any_emulator.state.documented else 1)
+    with_name = Query(STAFF, where=all_of(by_id, eq("NAME", "Name 0007")))
+    assert [o.id for o in client.search(with_name)] == [ids[7]]
     ordered = Query(STAFF, order_by=(Sort("GUELTIG_AB", descending=True),), max_hits=2)
     assert [o.id for o in client.search(ordered)] == [ids[29], ids[28]]
 

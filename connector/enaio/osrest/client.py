@@ -29,7 +29,7 @@ from connector.enaio.osrest.convert import parse_wire_datetime, to_enaio_object
 from connector.enaio.osrest.filters import matches
 from connector.enaio.osrest.transport import OsrestTransport
 from connector.enaio.osrest.wire import WireServiceInfo, WireSession
-from connector.enaio.query import Deleted, Query
+from connector.enaio.query import Condition, Deleted, Expr, Group, Op, Query, System
 from connector.errors import (
     ConfigurationError,
     ConflictError,
@@ -75,6 +75,38 @@ def _http_date(value: str | None) -> str | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)  # RFC 9110: HTTP dates are GMT
     return format_datetime(moment.astimezone(UTC), usegmt=True)
+
+
+class _ExtensionsRefused(Exception):
+    """The first page of a search using emulator extensions was refused; they are now switched off."""
+
+
+def _id_lookup(query: Query) -> list[int] | None:
+    """The ids of a query that is an id lookup (``OBJECT_ID`` = / IN, alone or AND-ed with other
+    conditions; no ancestors, no order but by id, no recycle bin), sorted; else ``None``."""
+    if query.ancestors or query.deleted is not Deleted.EXCLUDE:
+        return None
+    if any(not (s.system and s.field == System.OBJECT_ID and not s.descending) for s in query.order_by):
+        return None
+    items: tuple[Expr, ...]
+    if isinstance(query.where, Condition):
+        items = (query.where,)
+    elif isinstance(query.where, Group) and (not query.where.any_of or len(query.where.items) == 1):
+        items = query.where.items
+    else:
+        return None
+    for item in items:
+        if (
+            isinstance(item, Condition)
+            and item.system
+            and item.field == System.OBJECT_ID
+            and item.op in (Op.EQ, Op.IN)
+        ):
+            try:
+                return sorted({int(str(value)) for value in item.values})
+            except ValueError:
+                return None
+    return None
 
 
 class OsrestClient:
@@ -173,8 +205,48 @@ class OsrestClient:
         ``pagesize`` (enaio-rest.md §9). An empty page ends the search; a shorter page than asked ends it
         only when the server has served longer pages before (so it is no cap); otherwise the next page is
         asked for (docs/emulator-choices.md, osrest)."""
-        compiled = self._compile(query)
-        return self._pages(query, compiled, on_skipped)
+        compiled = self._compile(query)  # a bad query fails here, before the first page
+        return self._search(query, compiled, on_skipped)
+
+    def _search(
+        self, query: Query, compiled: codec.CompiledSearch, on_skipped: OnSkipped | None
+    ) -> Iterator[EnaioObject]:
+        ids = _id_lookup(query)
+        if ids is not None and not self._extensions:
+            yield from self._by_ids(query, compiled, ids, on_skipped)
+            return
+        try:
+            yield from self._pages(query, compiled, on_skipped)
+        except _ExtensionsRefused:
+            # nothing was yielded yet: ask again in the documented form
+            compiled = self._compile(query)
+            if ids is not None:
+                yield from self._by_ids(query, compiled, ids, on_skipped)
+            else:
+                yield from self._pages(query, compiled, on_skipped)
+
+    def _by_ids(
+        self, query: Query, compiled: codec.CompiledSearch, ids: list[int], on_skipped: OnSkipped | None
+    ) -> Iterator[EnaioObject]:
+        """An id lookup without ``systemfields``: ``GET documents/search/{id}`` per id (documented, §4.2),
+        each hit checked against the whole query on the client."""
+        since = codec.floor_second(query.modified_since) if query.modified_since is not None else None
+        yielded = 0
+        for object_id in ids:
+            try:
+                obj = self._read(object_id, on_skipped)
+            except NotFoundError:
+                continue
+            if obj.type_id != compiled.otype.type_id or obj.deleted:
+                continue
+            if since is not None and obj.modified < since:
+                continue
+            if query.where is not None and not matches(query.where, obj, compiled.otype, self.tz):
+                continue
+            yield obj
+            yielded += 1
+            if query.max_hits is not None and yielded >= query.max_hits:
+                return
 
     def _compile(self, query: Query) -> codec.CompiledSearch:
         return codec.compile_search(
@@ -199,11 +271,7 @@ class OsrestClient:
             "searching with documented conditions only and checking the rest on the client"
         )
         self._extensions = False
-        compiled = self._compile(query)
-        body, params = compiled.page(0, query.page_size)
-        return compiled, self.transport.request(
-            "POST", url, operation="osrest.search", idempotent=True, json=body, params=params
-        )
+        raise _ExtensionsRefused
 
     def _pages(
         self, query: Query, compiled: codec.CompiledSearch, on_skipped: OnSkipped | None
