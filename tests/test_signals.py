@@ -2,7 +2,8 @@
 the lock released, exit code 143. SIGKILL cannot be handled: its leftovers are removed by the next run.
 
 A real subprocess runs `enaio-connector kennzahlen` against an emulator whose every answer is delayed, so
-the signal arrives while the run waits for enaio."""
+the signal arrives while the run waits for enaio. The same set-up shows the progress display on a real
+terminal (a pseudo-terminal) and its absence under cron."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def slow_emulator() -> Iterator[EmulatorServer]:
         yield server
 
 
-def _start(url: str, out: Path) -> subprocess.Popen[str]:
+def _start(url: str, out: Path, *, stderr: int = subprocess.PIPE) -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "PYTHONPATH": str(_ROOT),
@@ -56,7 +57,7 @@ def _start(url: str, out: Path) -> subprocess.Popen[str]:
         env=env,
         cwd=_ROOT,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=stderr,
         text=True,
     )
 
@@ -115,3 +116,36 @@ def test_sigkill_leftovers_are_removed_by_the_next_run(
     assert published.is_symlink()
     assert [p.name for p in (out / RUNS_DIR).iterdir()] == [published.resolve().name]
     assert str(published / "kennzahlen_2018-Q2.json") in stdout.splitlines()
+
+
+def test_progress_on_a_terminal_and_quiet_otherwise(emulator: EmulatorServer, tmp_path: Path) -> None:
+    # A person at a terminal sees the run progress on stderr; under cron (stderr a pipe or file) nothing.
+    import pty
+
+    out = tmp_path / "out"
+    leader, follower = pty.openpty()
+    try:
+        process = _start(emulator.url, out, stderr=follower)
+        os.close(follower)
+        stdout, _ = process.communicate(timeout=120)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(leader)
+    assert process.returncode == 0, seen
+    terminal = seen.decode("utf-8")
+    assert "\rreading: " in terminal
+    assert "\rwriting: " in terminal
+    assert str(out / "kennzahlen_2018-Q2") in stdout.splitlines()
+    # the same run under cron: stderr is a pipe, nothing is written to it
+    quiet = _start(emulator.url, tmp_path / "cron")
+    _, stderr = quiet.communicate(timeout=120)
+    assert quiet.returncode == 0, stderr
+    assert stderr == ""

@@ -266,6 +266,8 @@ def run_kennzahlen(
     rename = _with_label(label) if publish else None
     durations: dict[str, float] = {}
     manifest: dict[str, Any] | None = None
+    if progress is not None:
+        progress.phase("reading")
     with Staging(out_dir, publish_as, rename=rename) as staging, EnaioClient(settings) as client:
         reader = RecordReader(client, profile, quarantine=quarantine)
         data = reader_input(reader, sinks, mapped=mapped, counts=counts)
@@ -357,6 +359,8 @@ def run_quality(
     publish_as = f"quality_{label}" if publish else None
     rename = _with_label(label) if publish else None
     manifest: dict[str, Any] | None = None
+    if progress is not None:
+        progress.phase("reading")
     with Staging(out_dir, publish_as, rename=rename) as staging, EnaioClient(settings) as client:
         reader = RecordReader(client, profile, quarantine=quarantine)
         for entity in mapped:
