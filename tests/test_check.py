@@ -103,12 +103,11 @@ def test_catalogue_column_and_type_misfits(
 
 def test_broken_profile_and_bad_login(emulator: EmulatorServer, tmp_path: Path) -> None:
     interface = INTERFACES[0]
-    profile = _profile(
-        tmp_path, "vornamen: {field: VORNAMEN, personal: true}", "vornamen: {field: VORNAMEN, persnal: true}"
-    )
+    original = "vornamen: {field: VORNAMEN, personal: true, required: describing}"
+    profile = _profile(tmp_path, original, original.replace("personal:", "persnal:"))
     result = _run(emulator, interface, "--profile", profile)
     assert result.exit_code == 2
-    line = DEFAULT.splitlines().index("      vornamen: {field: VORNAMEN, personal: true}") + 1
+    line = DEFAULT.splitlines().index("      " + original) + 1
     assert f"{profile}:{line}: entities.klient.fields.vornamen.persnal: unknown key" in result.output
     assert "Traceback" not in result.output
 
