@@ -27,6 +27,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=1,
         help="Multiply the generated cases of the fuzz tests (tests/test_fuzz_inputs.py); default 1.",
     )
+    parser.addoption(
+        "--soak",
+        action="store_true",
+        default=False,
+        help="Long variants of the proof tests (tests/test_proof_*.py): full demo county, more seeds, "
+        "kill points and trials.",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
