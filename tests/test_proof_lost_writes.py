@@ -75,7 +75,10 @@ def test_lost_answer_of_a_plan_create_leaves_exactly_one_document(
     trials *= 4 if soak else 1
     extra: dict[str, object] = {"objdef_file": str(default_site_path())} if variant == "documented" else {}
     state = build_state(users=dict(TEST_USERS), variant=variant)
-    with EmulatorServer(state) as server, EnaioClient(make_settings(server, iface, **extra)) as client:
+    with (
+        EmulatorServer(state) as server,
+        EnaioClient(make_settings(server, iface, "alice", **extra)) as client,
+    ):
         client.object_definition()  # read once per client; not part of an insert from then on
         proxy = _RecordingDrop(client.api, server)
         client.api = proxy
