@@ -89,6 +89,13 @@ def _day(value: str | None, option: str) -> date | None:
     show_default=True,
     help="Seconds re-read before the bookmark (clock skew, same-second changes).",
 )
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=2000,
+    show_default=True,
+    help="Rows per sink commit (memory bound; a killed run repeats at most one chunk).",
+)
 @click.option("--interface", type=click.Choice(["dms", "osrest", "soap"]), default=None)
 @click.option(
     "--allow-quarantine", is_flag=True, default=False, help="Exit 0 even when records were quarantined."
@@ -104,6 +111,7 @@ def extract(
     dry_run: bool,
     export_identifiers: bool,
     lookback: int,
+    chunk_size: int,
     interface: str | None,
     allow_quarantine: bool,
 ) -> None:
@@ -122,6 +130,7 @@ def extract(
         dry_run=dry_run,
         identifiers=export_identifiers,
         lookback=timedelta(seconds=lookback),
+        chunk_size=chunk_size,
     )
     progress = _Progress()
     try:

@@ -42,6 +42,7 @@ from schemas import Record
 
 __all__ = [
     "AUDIT_FILE",
+    "DEFAULT_CHUNK",
     "DEFAULT_LOOKBACK",
     "ExtractOptions",
     "ExtractSummary",
@@ -53,7 +54,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LOOKBACK: Final = timedelta(minutes=10)
 AUDIT_FILE: Final = "identifier-exports.log"
-_CHUNK: Final = 2000
+DEFAULT_CHUNK: Final = 2000
 
 Progress = Callable[[str, int], None]
 """(entity, records read so far) - called as a stream advances."""
@@ -70,6 +71,8 @@ class ExtractOptions:
     dry_run: bool = False
     identifiers: bool = False
     lookback: timedelta = DEFAULT_LOOKBACK
+    chunk_size: int = DEFAULT_CHUNK
+    """Rows per sink commit: bounds memory; a killed run loses at most one chunk's work."""
 
 
 @dataclass
@@ -116,7 +119,6 @@ class ExtractSummary:
             "identifiers_exported": self.identifiers,
             "totals": self.totals(),
             "requests": self.requests,
-            "pages": self.requests,
             "retries": self.retries,
             "streams": [vars(s) for s in self.streams],
             "quarantine": self.quarantine,
@@ -222,7 +224,7 @@ class _Extraction:
                 row = self.builder.row(entity, record)
                 if known.get(record.enaio_id) != row["_hash"]:
                     pending[record.enaio_id] = row  # de-duplicated by primary key; the last read wins
-                if len(pending) >= _CHUNK:
+                if len(pending) >= options.chunk_size:
                     self._flush(entity, stream, pending, known)
                 if self.progress and stream.read % 200 == 0:
                     self.progress(entity, stream.read)
@@ -359,7 +361,8 @@ def run_extract(
     summary = ExtractSummary(
         sink.location, datetime.now(UTC).isoformat(timespec="seconds"), options.dry_run, options.identifiers
     )
-    with RunLock(state_dir / LOCK_FILE), sink, RequestCounter() as counter:
+    lock = RunLock(state_dir / LOCK_FILE, command="enaio-connector extract")
+    with lock, sink, RequestCounter() as counter:
         migrated = sink.open({e: builder.specs[e] for e in entities})
         bookmarks = Bookmarks.load(state_dir / STATE_FILE, sink.location)
         extraction = _Extraction(settings, options, profile, sink, bookmarks, builder, summary, progress)
