@@ -209,7 +209,7 @@ def kennzahlen(
     """Compute the Kennzahlen (docs/kennzahlen.md) for a period; publish the reports in one directory
     --out/kennzahlen_<period>/ (file names carry the period; manifest.json lists inputs and checksums)."""
     from connector.pseudonym import Pseudonymizer
-    from jobs.kennzahlen.job import entities_to_read, run_kennzahlen
+    from jobs.kennzahlen.job import entities_to_read, period_file_label, run_kennzahlen
     from jobs.kennzahlen.outputs import parse_formats
     from jobs.kennzahlen.params import load_params
     from jobs.kennzahlen.staging import check_publish_name
@@ -235,7 +235,7 @@ def kennzahlen(
     profile = load_profile(settings.mapping_profile)
     entities_to_read(profile)
     check_out_dir(out_dir)
-    check_publish_name(out_dir, "kennzahlen_" + chosen.label.replace("..", "_"))
+    check_publish_name(out_dir, f"kennzahlen_{period_file_label(chosen)}")  # before the lock is taken
     inputs = {
         "formats": list(names),
         "params_file": str(params_file) if params_file else None,
