@@ -475,6 +475,9 @@ def test_cli_extract_pseudonymized_by_default_and_audited_identifier_export(
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["totals"]["written"] == 39
+    # not a terminal: progress as JSON lines on stderr, counts only
+    progress = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    assert {"event": "stream", "entity": "mitarbeitende", "read": 39} in progress
     rows = _contents(pg_url, ("mitarbeitende",))["mitarbeitende"]
     assert all(r["personalnummer"].startswith("v1_") and "name" not in r for r in rows)
     csv_dir = tmp_path / "csv"
