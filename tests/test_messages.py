@@ -113,7 +113,7 @@ def test_require_credentials_names_key(tmp_path: Path) -> None:
     assert settings.require_credentials() == ("svc", "from-secrets")
 
 
-# --- network: one distinct line per cause ------------------------------------------------------------------
+# --- network: one distinct line per cause (server-facing cases in both emulator personalities) -------------
 
 
 def test_connection_refused(free_port: int) -> None:
@@ -203,10 +203,10 @@ def test_read_timeout(silent_server: int) -> None:
     [("dms", "ENAIO_DMS_PATH"), ("osrest", "ENAIO_OSREST_PATH"), ("soap", "ENAIO_SOAP_PATH")],
 )
 def test_wrong_path_names_the_url_and_no_body(
-    emulator: EmulatorServer, interface: Interface, setting: str
+    any_emulator: EmulatorServer, interface: Interface, setting: str
 ) -> None:
     # Before: the first line of the web server's HTML 404 page was the message
-    result, _ = _check(_env(emulator.url, interface, **{setting: "/nowhere/enaio"}))
+    result, _ = _check(_env(any_emulator.url, interface, **{setting: "/nowhere/enaio"}))
     assert result.exit_code == 1
     line = _error_line(result)
     assert line.startswith(
@@ -214,13 +214,13 @@ def test_wrong_path_names_the_url_and_no_body(
         "(dms_path, osrest_path, soap_path)"
     )
     assert "status=404" in line
-    assert f"url={emulator.url}/nowhere/enaio" in line
+    assert f"url={any_emulator.url}/nowhere/enaio" in line
     assert "doctype" not in line.lower()
 
 
 @pytest.mark.parametrize("interface", ["dms", "osrest"])
-def test_wrong_credentials(emulator: EmulatorServer, interface: Interface) -> None:
-    result, _ = _check(_env(emulator.url, interface, ENAIO_PASSWORD="not-alices-password"))
+def test_wrong_credentials(any_emulator: EmulatorServer, interface: Interface) -> None:
+    result, _ = _check(_env(any_emulator.url, interface, ENAIO_PASSWORD="not-alices-password"))
     assert result.exit_code == 1
     assert _error_line(result).startswith(
         "error: the server refused the credentials (HTTP 401 again after a fresh login); check "
@@ -230,8 +230,8 @@ def test_wrong_credentials(emulator: EmulatorServer, interface: Interface) -> No
     assert "not-alices-password" not in result.output
 
 
-def test_wrong_credentials_soap(emulator: EmulatorServer) -> None:
-    result, _ = _check(_env(emulator.url, "soap", ENAIO_PASSWORD="not-alices-password"))
+def test_wrong_credentials_soap(any_emulator: EmulatorServer) -> None:
+    result, _ = _check(_env(any_emulator.url, "soap", ENAIO_PASSWORD="not-alices-password"))
     assert result.exit_code == 1
     line = _error_line(result)
     assert "password" in line.lower()  # the server's own fault text, one line
