@@ -394,6 +394,12 @@ def network_error(
                 "server's TLS set-up",
                 **context,
             )
+        if isinstance(exc, requests.exceptions.Timeout):
+            return TransientError(
+                f"the TLS handshake with {where} did not finish within {options.connect_timeout:g} s "
+                "(connect_timeout): the server is busy or a gateway holds the connection",
+                **context,
+            )
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return TransientError(
             f"no connection to {where} within {options.connect_timeout:g} s (connect_timeout): the host is "

@@ -153,6 +153,19 @@ def test_https_against_plain_http_fails_fast(emulator: EmulatorServer, interface
     assert seconds < 5, seconds
 
 
+def test_tls_handshake_timeout_is_retried(silent_server: int) -> None:
+    # https:// against a server that never answers (neither TLS nor the plain probe): a slow TLS server,
+    # not a scheme mismatch — retried, and named as a handshake timeout
+    result, _ = _check(_env(f"https://127.0.0.1:{silent_server}"))
+    assert result.exit_code == 1
+    expected = (
+        f"the TLS handshake with 127.0.0.1:{silent_server} did not finish within 0.5 s (connect_timeout): "
+        "the server is busy or a gateway holds the connection"
+    )
+    assert _error_line(result).startswith(f"error: {expected}")
+    assert _retry_causes(result) == [expected]
+
+
 @pytest.fixture
 def full_backlog() -> Iterator[int]:
     """A listening socket whose accept queue is full: Linux drops further SYNs, so connecting times out."""
