@@ -248,6 +248,11 @@ class SoapTransport:
             raise ResponseFormatError(
                 f"SOAP answer does not fit the WSDL: {exc}", operation=name, url=url
             ) from exc
+        except (IndexError, KeyError, AttributeError, TypeError, ValueError) as exc:
+            # zeep's deserializer trips over answers it cannot map (an empty Body): a bad answer, not a bug
+            raise ResponseFormatError(
+                f"unreadable SOAP answer ({type(exc).__name__})", operation=name, url=url
+            ) from exc
 
 
 def fault_error(
@@ -256,7 +261,7 @@ def fault_error(
     """A SOAP fault as a typed error; fault codes are compared by local name (prefixes vary)."""
     error_code: int | None = None
     detail_text = ""
-    if detail is not None:
+    if isinstance(detail, etree._Element):  # zeep hands over the raw body (bytes) when it read no fault
         found = detail.find(f".//{{{TYPES_NS}}}errorCode")
         if found is not None and (found.text or "").lstrip("-").isdigit():
             error_code = int(found.text or "0")
