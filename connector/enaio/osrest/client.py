@@ -253,14 +253,13 @@ class OsrestClient:
             query, self.objdef, self.tz, self.settings.osrest_incremental, extensions=self._extensions
         )
 
-    def _first_page(
-        self, query: Query, compiled: codec.CompiledSearch, url: str
-    ) -> tuple[codec.CompiledSearch, requests.Response]:
-        """The first page; a refused body that uses an emulator extension is asked once more in the
-        documented form (the client then checks the rest itself, for the rest of its life)."""
+    def _first_page(self, query: Query, compiled: codec.CompiledSearch, url: str) -> requests.Response:
+        """The first page. When a body using an emulator extension is refused, the extensions are switched
+        off for the rest of the client's life and ``_ExtensionsRefused`` asks for the documented form (the
+        client then checks the rest itself)."""
         body, params = compiled.page(0, query.page_size)
         try:
-            return compiled, self.transport.request(
+            return self.transport.request(
                 "POST", url, operation="osrest.search", idempotent=True, json=body, params=params
             )
         except ValidationError:
@@ -283,7 +282,7 @@ class OsrestClient:
         url = self.transport.url("documents", "search")
         for _ in range(MAX_PAGES):
             if offset == 0:
-                compiled, response = self._first_page(query, compiled, url)
+                response = self._first_page(query, compiled, url)
             else:
                 body, params = compiled.page(offset, page_size)
                 response = self.transport.request(
