@@ -11,6 +11,7 @@ truly cannot count (a contact without date or Kontaktart, a plan without Plansta
 from __future__ import annotations
 
 import csv
+import json
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -442,6 +443,15 @@ def test_demo_county_keeps_its_figures_and_lists_its_legacy_records(
         "Gesprächsvermerk ohne gültiges Datum (Quarantäne)": 1,
     }
     assert result.nicht_zaehlbar["K05d"] == {"Integrationsplan ohne Planstatus": 1}
+    # the JSON output carries them as records of the figure (dimension nicht_zaehlbar = reason)
+    written = json.loads((tmp_path / "kennzahlen.json").read_text(encoding="utf-8"))
+    uncounted = {
+        (r["code"], r["dimensions"]["nicht_zaehlbar"]): r["value"]
+        for r in written
+        if "nicht_zaehlbar" in r["dimensions"]
+    }
+    assert uncounted[("K03", "Gesprächsvermerk ohne Kontaktart")] == 1
+    assert uncounted[("K05d", "Integrationsplan ohne Planstatus")] == 1
     # every legacy record is a line of the quality report, with its Aktenzeichen
     with (tmp_path / "quality.csv").open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
