@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -502,3 +502,28 @@ def test_cli_extract_pseudonymized_by_default_and_audited_identifier_export(
     )
     assert dry.exit_code == 0
     assert not (tmp_path / "dry" / "mitarbeitende.jsonl").exists()
+
+
+def test_documented_personality_fills_the_same_sink(
+    extracted: dict[Interface, str],
+    demo_emulators: Callable[[Variant], EmulatorServer],
+    tmp_path: Path,
+) -> None:
+    sink = f"sqlite:///{tmp_path}/documented.db"
+    _run(_settings(demo_emulators("documented"), "dms"), sink, tmp_path / "state", entities=IDENTITY)
+    assert _contents(sink, IDENTITY) == _contents(extracted["dms"], IDENTITY)
+
+
+def test_quarantined_records_exit_4_unless_allowed(demo_emulator: EmulatorServer, tmp_path: Path) -> None:
+    env = _cli_env(demo_emulator, tmp_path / "state")
+    sink = f"sqlite:///{tmp_path}/r.db"
+    result = CliRunner().invoke(main, ["extract", "--sink", sink, "--entities", "kontakt"], env=env)
+    assert result.exit_code == 4, result.output
+    assert "quarantined" in result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["totals"]["quarantined"] >= 1
+    assert summary["totals"]["written"] == summary["totals"]["read"]  # everything else reached the sink
+    again = CliRunner().invoke(
+        main, ["extract", "--sink", sink, "--entities", "kontakt", "--allow-quarantine"], env=env
+    )
+    assert again.exit_code == 0, again.output
