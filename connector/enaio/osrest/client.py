@@ -142,8 +142,10 @@ class OsrestClient:
     # -- metadata --------------------------------------------------------------------------------------------
 
     def server_info(self) -> ServerInfo:
-        info = WireServiceInfo.model_validate(self._get("serviceinfo", operation="osrest.serviceinfo").json())
-        session = WireSession.model_validate(self._get("session", operation="osrest.session").json())
+        response = self._get("serviceinfo", operation="osrest.serviceinfo")
+        info = codec.parse_model(WireServiceInfo, response.content, "osrest.serviceinfo")
+        response = self._get("session", operation="osrest.session")
+        session = codec.parse_model(WireSession, response.content, "osrest.session")
         return ServerInfo(
             interface=self.interface,
             endpoint=self.endpoint,

@@ -19,9 +19,10 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
+from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from connector import timeutil
@@ -41,6 +42,7 @@ from connector.enaio.query import AncestorCondition, Condition, Deleted, Expr, G
 from connector.errors import ResponseFormatError, ValidationError
 
 Strategy = Literal["server", "scan"]
+M = TypeVar("M", bound=BaseModel)
 
 _PREFIX = {Op.GE: ">=", Op.GT: ">", Op.LE: "<=", Op.LT: "<"}
 _BASE_PARAMS = {
@@ -429,6 +431,14 @@ def parse_object(payload: bytes | str, operation: str = "osrest.get") -> WireObj
         raise ResponseFormatError(
             f"unexpected object shape: {_first_error(exc)}", operation=operation
         ) from exc
+
+
+def parse_model(model: type[M], payload: bytes | str, operation: str) -> M:
+    """One JSON object of a known shape; anything else is a ``ResponseFormatError``."""
+    try:
+        return model.model_validate(_json(payload, operation))
+    except PydanticValidationError as exc:
+        raise ResponseFormatError(f"unexpected answer: {_first_error(exc)}", operation=operation) from exc
 
 
 def parse_file_list(payload: bytes | str) -> WireFileList:
