@@ -16,6 +16,7 @@ import click
 
 from connector.config import load_settings
 from connector.errors import EnaioError, PartialFailureError, TransientError
+from jobs.commands.options import objdef_option
 from jobs.kennzahlen.periods import parse_cli_date
 
 __all__ = ["ServerUnreachableError", "extract"]
@@ -97,6 +98,7 @@ def _day(value: str | None, option: str) -> date | None:
     help="Rows per sink commit (memory bound; a killed run repeats at most one chunk).",
 )
 @click.option("--interface", type=click.Choice(["dms", "osrest", "soap"]), default=None)
+@objdef_option
 @click.option(
     "--allow-quarantine", is_flag=True, default=False, help="Exit 0 even when records were quarantined."
 )

@@ -17,6 +17,7 @@ from connector.config import load_settings
 from connector.enaio.client import EnaioClient
 from connector.errors import UsageError
 from connector.timeutil import now, zone
+from jobs.commands.options import objdef_option
 from mappings import load_profile
 from schemas.types import parse_datum
 
@@ -84,6 +85,7 @@ def jobcenter_group() -> None:
     help="TOML config file (otherwise ENAIO_* environment variables).",
 )
 @click.option("--interface", type=click.Choice(["dms", "osrest", "soap"]), default=None)
+@objdef_option
 @click.option("--profile", "profile_ref", default=None, help="Mapping profile (default: mapping_profile).")
 def export(
     aktenzeichen: str,

@@ -15,6 +15,7 @@ import click
 from connector.config import Settings, load_settings
 from connector.enaio.client import EnaioClient
 from connector.timeutil import now, zone
+from jobs.commands.options import objdef_option
 from mappings import MappingProfile, load_profile
 
 _CONFIG = click.option(
@@ -65,6 +66,7 @@ def plan_group() -> None:
 )
 @_CONFIG
 @_INTERFACE
+@objdef_option
 @_PROFILE
 def put(
     plan_file: Path,
@@ -107,6 +109,7 @@ def put(
 @click.option("--aktenzeichen", required=True, help="Aktenzeichen of the client.")
 @_CONFIG
 @_INTERFACE
+@objdef_option
 @_PROFILE
 def template_cmd(
     aktenzeichen: str, config_file: Path | None, interface: str | None, profile_ref: str | None
