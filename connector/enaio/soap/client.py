@@ -1,6 +1,6 @@
 """``SoapClient``: the osws ``EcmWsMtom`` job interface as an :class:`InterfaceClient`.
 
-Reads use ``dms.GetResultList`` (LOL, paged with ``Offset``/``PageSize``) and ``dms.GetObjectDetails`` (HOL);
+Reads use ``dms.GetResultList`` (LOL, paged with ``Offset``/``PageSize``; one object by its ``OBJECT_ID``);
 writes go through the DMSData jobs; files come from ``std.StoreInCacheByID`` and go up as MTOM parts.
 """
 
@@ -24,7 +24,7 @@ from connector.enaio.interface import (
 )
 from connector.enaio.model import EnaioObject, FieldValue, FileInfo
 from connector.enaio.objdef import ObjdefLookupError, ObjectDefinition, ObjectType, load_objdef
-from connector.enaio.query import Deleted, Query
+from connector.enaio.query import Condition, Deleted, Op, Query, System
 from connector.enaio.soap import codec
 from connector.enaio.soap.convert import to_history, to_object
 from connector.enaio.soap.transport import RC_UNKNOWN_FIELD, JobParamValue, SoapTransport, UploadPart
@@ -191,13 +191,23 @@ class SoapClient:
 
     def get(self, object_id: int) -> EnaioObject:
         """One object; a value that does not fit its field is a ``ValidationError`` naming the field."""
-        result = self._execute(
-            "dms.GetObjectDetails", {"Flags": FLAG_UTF8, "ObjectID": object_id}, idempotent=True
+        return self._by_id(object_id, None)
+
+    def _by_id(self, object_id: int, on_skipped: OnSkipped | None) -> EnaioObject:
+        """One object through documented jobs only: ``dms.GetObjectTypeByID``, then ``dms.GetResultList``
+        with an ``OBJECT_ID`` condition (the parameters of ``dms.GetObjectDetails`` are not public). The same
+        path as a search, so a detail read equals the search hit."""
+        otype = self.object_type(object_id)
+        query = Query(
+            otype.internal,
+            where=Condition(System.OBJECT_ID, Op.EQ, (object_id,), system=True),
+            page_size=1,
+            max_hits=1,
         )
-        for wire in codec.read_content(result.binary("XML"), operation="dms.GetObjectDetails"):
-            if wire.id == object_id:
-                return to_object(wire, self.objdef, self.tz, operation="dms.GetObjectDetails")
-        raise NotFoundError(f"object {object_id} not in the answer", operation="dms.GetObjectDetails")
+        for obj in self._pages(query, self._query_xml(query), on_skipped):
+            if obj.id == object_id:
+                return obj
+        raise NotFoundError(f"object {object_id} not found", operation="dms.GetResultList")
 
     def deleted_objects(self, type_name: str | None = None, *, everyone: bool = True) -> list[EnaioObject]:
         """The recycle bin (``dms.GetDeletedObjects``): the whole system's, or what this user deleted."""
@@ -242,14 +252,7 @@ class SoapClient:
 
     def _files(self, object_id: int) -> tuple[FileInfo, ...]:
         """The file list of an object; its index values do not matter here."""
-        result = self._execute(
-            "dms.GetObjectDetails", {"Flags": FLAG_UTF8, "ObjectID": object_id}, idempotent=True
-        )
-        for wire in codec.read_content(result.binary("XML"), operation="dms.GetObjectDetails"):
-            if wire.id == object_id:
-                obj = to_object(wire, self.objdef, self.tz, _ignore_skipped, operation="dms.GetObjectDetails")
-                return obj.files
-        raise NotFoundError(f"object {object_id} not in the answer", operation="dms.GetObjectDetails")
+        return self._by_id(object_id, _ignore_skipped).files
 
     # ------------------------------------------------------------------------------------------ writing
 
