@@ -401,6 +401,11 @@ def test_cli_exit_4_names_the_figures(emulator: EmulatorServer, tmp_path: Path) 
     assert result.exit_code == 4, result.output
     assert "records not countable in Z02 (1), K02 (1), K03 (1)" in result.stderr
     assert "Traceback" not in result.output
+    manifest = json.loads(
+        (tmp_path / "out" / "kennzahlen_2018-Q2" / "manifest.json").read_text(encoding="utf-8")
+    )
+    assert manifest["status"] == "findings"
+    assert manifest["counts"]["nicht_zaehlbar"]["K03"] == 1
 
 
 def test_klient_schema_allows_describing_gaps() -> None:
