@@ -198,7 +198,15 @@ class SoapTransport:
                 return self._send_mtom(job, files)
             return self.service.execute(authentication=self._auth, job=job, property=[])
 
-        raw = self._retrying(name, idempotent, lambda: self._translate(name, send))
+        try:
+            raw = self._retrying(name, idempotent, lambda: self._translate(name, send))
+        except AuthenticationError:
+            # An expired server session answers like refused credentials. The credentials travel with every
+            # call, so one re-send under a new session id tells the two apart (the REST transports' one
+            # re-login on 401); the job did not run, so this holds for writes too.
+            log.info("authentication refused during %s; sending once more under a new session", name)
+            self._auth.sessionIdentifier = str(uuid.uuid4())
+            raw = self._retrying(name, idempotent, lambda: self._translate(name, send))
         return unwrap(name, raw, url=self.address)
 
     def _send_mtom(self, job: Any, files: Sequence[UploadPart]) -> Any:
