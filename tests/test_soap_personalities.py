@@ -4,9 +4,11 @@ wire objects for the location variants no personality sends."""
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -301,6 +303,22 @@ def test_search_pages_across_the_documented_cap(
     descending = [o.id for o in soap.search(Query("IM_KLIENT", order_by=(Sort("AKTENZEICHEN", True),)))]
     assert descending == list(reversed(ids))  # IM-C-0 … IM-C-7 sort like their ids
     assert [o.id for o in soap.search(Query("IM_KLIENT", page_size=5, max_hits=4))] == ids[:4]
+
+
+def test_download_needs_no_file_list(
+    soap: SoapClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The ``Files`` element of a search answer is the emulator's invention: without it (no ``fileinfo``)
+    the file still comes, named and sized from ``std.StoreInCacheByID``'s answer."""
+    _, _, document = _tree(soap)
+    monkeypatch.setattr(codec, "build_query", functools.partial(codec.build_query, fileinfo=False))
+    assert soap.get(document).files == ()
+    info = soap.download(document, 1, tmp_path / "plan.txt")
+    assert (tmp_path / "plan.txt").read_bytes() == b"Plan\n"
+    assert (info.index, info.name, info.mime_type, info.size) == (1, "plan.txt", "text/plain", 5)
+    with pytest.raises(NotFoundError):
+        soap.download(document, 2, tmp_path / "none.txt")
+    assert not (tmp_path / "none.txt").exists()
 
 
 # --- the server's own text in every refused job ----------------------------------------------------------

@@ -7,6 +7,7 @@ writes go through the DMSData jobs; files come from ``std.StoreInCacheByID`` and
 from __future__ import annotations
 
 import logging
+import mimetypes
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -230,21 +231,27 @@ class SoapClient:
 
     def download(self, object_id: int, index: int, destination: Path) -> FileInfo:
         """File ``index`` (1-based) to ``destination``: the job answers with the whole file (MTOM), written to
-        ``<destination>.part`` and renamed over ``destination``, so no reader ever sees half a file."""
-        info = next((f for f in self._files(object_id) if f.index == index), None)
-        if info is None:
-            raise NotFoundError(f"object {object_id} has no file {index}", operation="std.StoreInCacheByID")
+        ``<destination>.part`` and renamed over ``destination``, so no reader ever sees half a file. The file
+        comes from ``std.StoreInCacheByID`` alone; the search's file list (its ``Files`` element is the
+        emulator's) only adds the MIME type: without it, name and size come from the file itself."""
         result = self._execute(
             "std.StoreInCacheByID", {"Flags": 1, "dwObjectID": object_id, "Convert": 0}, idempotent=True
         )
-        if len(result.files) < index:
-            raise ResponseFormatError(
-                f"{len(result.files)} file(s) returned, file {index} expected",
-                operation="std.StoreInCacheByID",
-            )
+        if not 1 <= index <= len(result.files):
+            raise NotFoundError(f"object {object_id} has no file {index}", operation="std.StoreInCacheByID")
+        returned = result.files[index - 1]
+        listed = next((f for f in self._files(object_id) if f.index == index), None)
+        info = FileInfo(
+            index=index,
+            name=listed.name if listed is not None else returned.name,
+            mime_type=listed.mime_type
+            if listed is not None
+            else mimetypes.guess_type(returned.name)[0] or "application/octet-stream",
+            size=len(returned.content),
+        )
         partial = destination.with_name(destination.name + ".part")
         try:
-            partial.write_bytes(result.files[index - 1].content)
+            partial.write_bytes(returned.content)
             os.replace(partial, destination)
         finally:
             partial.unlink(missing_ok=True)
