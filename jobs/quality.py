@@ -124,6 +124,11 @@ def german_reason(reason: str) -> str:
     return _REASONS.get(kind, "ungültig")
 
 
+def _note(label: str, what: str) -> str:
+    """``Träger fehlt``; ``Geschlecht: kein zulässiger Katalogwert``."""
+    return f"{label} {what}" if what == "fehlt" else f"{label}: {what}"
+
+
 class ObjectSource(Protocol):
     """What the quarantine lookup needs of a client (``EnaioClient`` is one)."""
 
@@ -407,7 +412,7 @@ class QualityCollector:
         hints: list[str] = []
         for entry in entries:
             what = german_reason(entry.reason)
-            hint = f"{self.labels.field(entity, entry.field)} {what}" if entry.field else f"Datensatz {what}"
+            hint = _note(self.labels.field(entity, entry.field) if entry.field else "Datensatz", what)
             if hint not in hints:
                 hints.append(hint)
         return "; ".join(hints)
@@ -447,7 +452,8 @@ class QualityCollector:
             im = gap.im or (case.im if case else UNBEKANNT)
             team = gap.team or (case.team if case else "")
             reasons = {e.field: e.reason for e in self._kept.get(gap.enaio_id, [])}
-            for name in gap.fields:
+            extra = tuple(sorted(name for name in reasons if name and name not in gap.fields))
+            for name in (*gap.fields, *extra):
                 if not self._mapped(gap.entity, name):
                     continue  # the site has no such field: not a gap of this record
                 what = german_reason(reasons.get(name, "missing"))
@@ -460,7 +466,7 @@ class QualityCollector:
                         gap.enaio_type,
                         team,
                         gap.datum,
-                        f"{self.labels.field(gap.entity, name)} {what}",
+                        _note(self.labels.field(gap.entity, name), what),
                     )
                 )
         for p, case in self._plans:

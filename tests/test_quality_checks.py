@@ -68,12 +68,25 @@ def test_invalid_describing_value_is_named_as_invalid() -> None:
             reason="enum: value is not an allowed member",
         )
     )
+    # an optional field whose server value did not convert is left empty by the reader and listed too
+    quarantine.keep(
+        QuarantineEntry(
+            entity="klient",
+            enaio_id=1,
+            enaio_type="IM_KLIENT",
+            field="geburtsdatum",
+            reason="invalid_value: not a valid date",
+        )
+    )
     records: list[Record] = [
         klient("IM-A1", geschlecht=None, staatsangehoerigkeit="SYR"),
         fall(101, "IM-A1", "2017-03-01"),
     ]
     found = _found(_collector(records, quarantine), "beschreibende_angaben")
-    assert found == [("P1", "IM-A1", "MOESSINGEN", "Geschlecht kein zulässiger Katalogwert")]
+    assert found == [
+        ("P1", "IM-A1", "MOESSINGEN", "Geburtsdatum: ungültiger Wert"),
+        ("P1", "IM-A1", "MOESSINGEN", "Geschlecht: kein zulässiger Katalogwert"),
+    ]
 
 
 def test_goal_rows_without_status_are_listed_per_goal() -> None:
@@ -178,7 +191,7 @@ def test_quarantined_object_without_client_is_not_assignable_and_german() -> Non
         )
     found = _found(_collector([], quarantine), "pflichtdaten")
     assert found == [
-        (UNBEKANNT, "", "", "Datum fehlt; Aktenzeichen keiner Klientenakte bzw. keinem Fall zugeordnet")
+        (UNBEKANNT, "", "", "Datum fehlt; Aktenzeichen: keiner Klientenakte bzw. keinem Fall zugeordnet")
     ]
 
 
