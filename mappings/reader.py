@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from itertools import islice
 from typing import Any
 
@@ -55,11 +56,17 @@ from mappings.profile import (
     schema_item_model,
 )
 from mappings.quarantine import Quarantine, QuarantineEntry
-from schemas import Record, describing_fields, identifying_fields
+from schemas import Record
+from schemas import describing_fields as _describing_fields
+from schemas import identifying_fields as _identifying_fields
 
 __all__ = ["RecordReader", "add_years"]
 
 log = logging.getLogger(__name__)
+
+# per model, asked once per object: cached
+describing_fields = cache(_describing_fields)
+identifying_fields = cache(_identifying_fields)
 
 _OMIT = object()
 
