@@ -24,7 +24,7 @@ from connector.enaio.interface import NewObject, UploadFile
 from connector.enaio.objdef import default_site_path
 from connector.enaio.osrest.client import OsrestClient
 from connector.enaio.query import Condition, Deleted, Op, Query, Sort, all_of, any_of, eq, is_in
-from connector.errors import ConflictError, LockedError
+from connector.errors import ConflictError, LockedError, PermanentError
 from tests.conftest import TEST_USERS
 
 ClientFactory = Callable[..., EnaioClient]
@@ -156,6 +156,22 @@ def test_refused_extensions_are_learned_once_and_answers_stay_exact(
     assert [o.id for o in client.search(with_name)] == [ids[7]]
     ordered = Query(STAFF, order_by=(Sort("GUELTIG_AB", descending=True),), max_hits=2)
     assert [o.id for o in client.search(ordered)] == [ids[29], ids[28]]
+
+
+def test_a_500_on_an_extended_search_falls_back_to_the_documented_form(
+    any_emulator: EmulatorServer, client_factory: ClientFactory
+) -> None:
+    ids = _staff(any_emulator, 10)
+    client = _client(any_emulator, client_factory)
+    # as osrest answers bad search input ("Search by example failed", S3): once, for the first search
+    any_emulator.state.faults.set_rules([FaultRule("status", path="/documents/search$", status=500, times=1)])
+    names = ["Name 0002", "Name 0009"]
+    assert [o.id for o in client.search(Query(STAFF, where=is_in("NAME", names)))] == [ids[2], ids[9]]
+    assert client._extensions is False
+    # a 500 on a body without extensions is no refusal of them: it reaches the caller
+    any_emulator.state.faults.set_rules([FaultRule("status", path="/documents/search$", status=500, times=1)])
+    with pytest.raises(PermanentError):
+        list(client.search(Query(STAFF, where=eq("NAME", "Name 0002"))))
 
 
 def _tree(client: OsrestClient) -> tuple[int, int, int]:

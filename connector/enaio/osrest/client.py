@@ -34,6 +34,7 @@ from connector.errors import (
     ConfigurationError,
     ConflictError,
     NotFoundError,
+    PermanentError,
     ResponseFormatError,
     ValidationError,
 )
@@ -264,8 +265,11 @@ class OsrestClient:
             return self.transport.request(
                 "POST", url, operation="osrest.search", idempotent=True, json=body, params=params
             )
-        except ValidationError:
-            if not compiled.extended:
+        except (ValidationError, PermanentError) as exc:
+            # refused as invalid (400), or failed as osrest fails on bad search input (500, "Search by
+            # example failed", S3); other permanent errors (404, 403, 423, ...) are no refusal of the body
+            refused = isinstance(exc, ValidationError) or (type(exc) is PermanentError and exc.status == 500)
+            if not compiled.extended or not refused:
                 raise
         log.info(
             "the server refused a search using emulator extensions (range syntax, values, systemfields); "
