@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from connector.download import content_filename
 from connector.enaio.client import EnaioClient
 from connector.enaio.emulator.faults import FaultRule
 from connector.enaio.emulator.server import EmulatorServer
@@ -113,6 +114,25 @@ def test_missing_file_is_not_found_and_not_retried(
 ) -> None:
     api = _api(any_emulator, client_factory, interface)
     document = _document(api)
+    # a zero delay counts the requests for file 7 without changing them
+    path = FILE_PATH[interface].replace("/1$", "/7$")
+    any_emulator.state.faults.set_rules([FaultRule("delay", path=path, delay=0.0)])
     with pytest.raises(NotFoundError):
         api.download(document, 7, tmp_path / "none.bin")
     assert list(tmp_path.iterdir()) == []
+    # dms asks once (a 404 is not retried, neither by the transport nor by the download helper);
+    # osrest finds no file 7 in the file list and never asks for it
+    assert any_emulator.state.faults.stats()["rules"][0]["matched"] == (1 if interface == "dms" else 0)
+
+
+@pytest.mark.parametrize(
+    ("header", "name"),
+    [
+        ('attachment; filename="plan.pdf"', "plan.pdf"),
+        ("attachment; filename=\"Gespr_ch.txt\"; filename*=UTF-8''Gespr%C3%A4ch.txt", "Gespräch.txt"),
+        ("attachment", None),
+        (None, None),
+    ],
+)
+def test_file_name_from_content_disposition(header: str | None, name: str | None) -> None:
+    assert content_filename(header) == name
