@@ -23,7 +23,7 @@ from connector.enaio.objdef import default_objdef
 from connector.enaio.query import Query, Sort, System, eq
 from connector.enaio.soap import codec
 from connector.enaio.soap.client import SoapClient
-from connector.enaio.soap.convert import location, lock, owner
+from connector.enaio.soap.convert import location, lock, owner, to_object
 from connector.enaio.soap.transport import JobParamValue, refused
 from connector.enaio.soap.wire import JobError, JobResult, WireObject
 from connector.errors import (
@@ -177,6 +177,18 @@ def test_a_register_without_a_folder_column_is_an_error_not_a_lost_case() -> Non
         location(_wire(50, ObjectKind.REGISTER, REG_STAID="zehn"), ObjectKind.REGISTER)
 
 
+def test_deleted_from_the_flag_or_from_the_recycle_bin() -> None:
+    objdef = default_objdef()
+    base = _wire(1, ObjectKind.FOLDER, OBJECT_CRDATE="1525255200", OBJECT_MODIFYTIME="1525255200")
+    assert not to_object(base, objdef, TZ).deleted  # no OBJECT_DELETED: not deleted (a live search)
+    assert to_object(base, objdef, TZ, in_recycle_bin=True).deleted  # read from the bin: deleted
+    for flag in ("1", "-1", "true", "TRUE"):
+        flagged = base.model_copy(update={"system": {**base.system, "OBJECT_DELETED": flag}})
+        assert to_object(flagged, objdef, TZ).deleted, flag
+    unflagged = base.model_copy(update={"system": {**base.system, "OBJECT_DELETED": "0"}})
+    assert not to_object(unflagged, objdef, TZ).deleted
+
+
 def test_owner_and_lock_in_every_plausible_form() -> None:
     guid = "0123456789ABCDEF0123456789ABCDEF"
     base = WireObject(id=1, type_id=12, type_name="", maintype=0)
@@ -281,6 +293,12 @@ def test_documented_answers_are_utf16_and_parsed(any_emulator: EmulatorServer, s
         assert content.startswith(b"<?xml version='1.0' encoding='UTF-8'?>")
         assert "UTF-8" in envelope.headers["Content-Type"]
     assert [w.fields["VORNAMEN"] for w in codec.read_content(content)] == ["Lîna Müller-Straße"]
+    # documented: LOL columns carry no system="1" (the record's example has none); known names still count
+    marked = {c.get("internal_name"): c.get("system") for c in etree.fromstring(content).iter("Column")}
+    assert marked["OBJECT_ID"] == (None if any_emulator.state.documented else "1")
+    wire = next(codec.read_content(content))
+    assert wire.system["OBJECT_ID"] == str(folder)
+    assert "OBJECT_ID" not in wire.fields
     assert soap.get(folder).fields["VORNAMEN"] == "Lîna Müller-Straße"
     assert [o.fields["VORNAMEN"] for o in soap.search(Query("IM_KLIENT"))] == ["Lîna Müller-Straße"]
 

@@ -180,7 +180,9 @@ class SoapClient:
                         )
                     previous_first = wire.id
                 seen += 1
-                yield to_object(wire, self.objdef, self.tz, on_skipped)
+                yield to_object(
+                    wire, self.objdef, self.tz, on_skipped, in_recycle_bin=query.deleted is Deleted.ONLY
+                )
             if seen != count:
                 raise ResponseFormatError(
                     f"Count says {count} rows, DMSContent has {seen}", operation="dms.GetResultList"
@@ -217,7 +219,10 @@ class SoapClient:
             params["XML"] = self._query_xml(Query(type_name))
         result = self._execute("dms.GetDeletedObjects", params, idempotent=True)
         reader = codec.read_content(result.binary("XML"), operation="dms.GetDeletedObjects")
-        return [to_object(wire, self.objdef, self.tz, operation="dms.GetDeletedObjects") for wire in reader]
+        return [
+            to_object(wire, self.objdef, self.tz, operation="dms.GetDeletedObjects", in_recycle_bin=True)
+            for wire in reader
+        ]
 
     def history(self, object_id: int) -> list[HistoryEntry]:
         result = self._execute("dms.GetObjectHistory", {"Flags": 0, "ObjectID": object_id}, idempotent=True)

@@ -69,6 +69,22 @@ SYSTEM_COLUMNS: tuple[str, ...] = (
 """A document's full set of system columns (what ``system_columns(DOCUMENT)`` gives a willing server)."""
 
 
+KNOWN_SYSTEM_FIELDS = frozenset(
+    {
+        "OBJECT_ID", "OBJECT_COUNT", "OBJECT_FLAGS", "OBJECT_AVID", "OBJECT_AVDATE", "OBJECT_CRID",
+        "OBJECT_CRDATE", "OBJECT_TIME", "OBJECT_MAIN", "OBJECT_CO", "OBJECT_LINKS", "OBJECT_VERID",
+        "OBJECT_LOCKUSER", "OBJECT_SYSTEMID", "OBJECT_FOREIGNID", "OBJECT_MODIFYTIME", "OBJECT_MODIFYUSER",
+        "OBJECT_USERGUID", "OBJECT_DELETED", "OBJECT_INDEXHISTFLAGS", "OBJECT_DOCHISTFLAGS", "OBJECT_OSSD",
+        "OBJECT_MIMETYPEID", "OBJECT_FILESIZE", "OBJECT_RETENTION_PLANNED", "OBJECT_RETENTION",
+        "STAMM_ID", "STAMM_TIME", "STAMM_LINKS", "REG_ID", "REG_STAID", "REG_PARID",
+        "SDSTA_ID", "SDREG_ID", "SDREG_TYPE", "SDOBJ_ID", "SDOBJTYPE", "SDDEL", "SDTIME",
+        "FOLDERID", "FOLDERTYPE", "REGISTERID", "REGISTERTYPE", "PARENTREGID", "PARENTREGTYPE",
+    }
+)  # fmt: skip
+"""The system fields of enaio-serverapi.md §3.4: a LOL column of one of these names is a system column even
+when the server does not mark it ``system="1"`` (the record's LOL example does not)."""
+
+
 def system_columns(kind: ObjectKind, refused: Collection[str] = ()) -> tuple[str, ...]:
     """The system columns a search of an object type of ``kind`` asks for, without those this server
     refused earlier in the run; a refused location column is replaced by its generic helper."""
@@ -453,7 +469,7 @@ def _read_columns(el: etree._Element, ctx: _Context) -> None:
     for child in el:
         if child.tag == "Column":
             name = child.get("internal_name") or child.get("name") or ""
-            ctx.columns.append((name, child.get("system") == "1"))
+            ctx.columns.append((name, child.get("system") == "1" or name.upper() in KNOWN_SYSTEM_FIELDS))
         elif child.tag == "TableField":
             name = child.get("internal_name") or child.get("name") or ""
             ctx.table_columns[name] = [
@@ -506,7 +522,7 @@ def _hol_object(obj: etree._Element, ctx: _Context) -> WireObject:
     display: dict[str, str] = {}
     for f in obj.iterfind("Fields/Field"):
         name = f.get("internal_name") or f.get("name") or ""
-        if f.get("system") == "1":
+        if f.get("system") == "1" or name.upper() in KNOWN_SYSTEM_FIELDS:
             system[name] = _value_text(f, system=True)
             display[name] = f.text or ""
         elif f.text:

@@ -18,6 +18,7 @@ from connector.enaio.soap.wire import WireHistoryEntry, WireObject
 from connector.errors import ResponseFormatError, ValidationError
 
 _UNLOCKED = {"", "0", "UNLOCKED"}
+_DELETED = {"1", "-1", "true"}
 _GUID = re.compile(r"^\{?[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}\}?$")
 
 
@@ -120,10 +121,12 @@ def to_object(
     on_skipped: OnSkipped | None = None,
     *,
     operation: str = "dms.GetResultList",
+    in_recycle_bin: bool = False,
 ) -> EnaioObject:
     """Map one wire object by the shared field-typing rule (``connector.enaio.fieldtyping``): a field the
     definition does not know is left out (drift); a value that does not fit its field is left out and reported
-    to ``on_skipped`` (without it: ``ValidationError``)."""
+    to ``on_skipped`` (without it: ``ValidationError``). An object read from the recycle bin is deleted
+    whatever ``OBJECT_DELETED`` says (or when the server does not send it)."""
     try:
         otype = objdef.type_by_id(wire.type_id)
     except ObjdefLookupError as exc:
@@ -154,7 +157,7 @@ def to_object(
         owner=owner(wire),
         locked_by=locked_by,
         lock_known=lock_known,
-        deleted=system.get("OBJECT_DELETED", "0").strip() == "1",
+        deleted=in_recycle_bin or system.get("OBJECT_DELETED", "0").strip().lower() in _DELETED,
         files=tuple(
             FileInfo(index=f.index, name=f.name, mime_type=f.mime_type, size=f.size) for f in wire.files
         ),

@@ -542,9 +542,9 @@ def render_lol(
     for name, system in columns:
         if system:
             datatype = SYSTEM_DATATYPES[name]
-            col = etree.SubElement(
-                cols, "Column", internal_name=name, system="1", datatype=datatype, type=datatype
-            )
+            col = etree.SubElement(cols, "Column", internal_name=name, datatype=datatype, type=datatype)
+            if not documented:  # the record's LOL example marks no column as system
+                col.set("system", "1")
             col.set("osguid", str(SYSTEM_IDS.get(name, "")))
             col.text = name
         else:
