@@ -140,6 +140,7 @@ def test_check_exits_2_and_names_the_setting_then_passes_with_objdef(
     passed = CliRunner().invoke(main, ["check", "--interface", "osrest", "--objdef", str(SITE)], env=env)
     assert passed.exit_code == 0, passed.output
     assert "profile fits" in passed.output
+    assert f"from file {SITE}" in passed.output
     assert "ENAIO_OBJDEF_FILE" not in os.environ  # the option sets it only for the command's run
 
 

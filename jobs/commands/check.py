@@ -47,9 +47,10 @@ def check(config_file: Path | None, profile_ref: str | None, interface: str | No
         click.echo(f"interface: {info.interface} (server {info.server_version}, api {api})")
         click.echo(f"user:      {info.user or settings.username or '-'}")
         objdef = client.object_definition()
+    source = f", from file {settings.objdef_file}" if settings.objdef_file is not None else ""
     click.echo(
         f"objdef:    {len(objdef.types)} object types, {len(objdef.catalogues)} catalogues"
-        f" (version {objdef.version or '-'})"
+        f" (version {objdef.version or '-'}{source})"
     )
     click.echo(f"profile:   {profile.site} ({profile.source}), {len(profile.entities)} entities")
     problems = misfits(profile, objdef)
