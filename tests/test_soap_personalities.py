@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import io
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -299,6 +299,10 @@ def test_documented_answers_are_utf16_and_parsed(any_emulator: EmulatorServer, s
     wire = next(codec.read_content(content))
     assert wire.system["OBJECT_ID"] == str(folder)
     assert "OBJECT_ID" not in wire.fields
+    # documented: LOL dates in the record's yyyy-mm-dd form; typed the same either way
+    iso = any_emulator.state.documented
+    assert wire.fields["GEBURTSDATUM"] == ("1991-03-14" if iso else "14.03.1991")
+    assert soap.get(folder).fields["GEBURTSDATUM"] == date(1991, 3, 14)
     assert soap.get(folder).fields["VORNAMEN"] == "Lîna Müller-Straße"
     assert [o.fields["VORNAMEN"] for o in soap.search(Query("IM_KLIENT"))] == ["Lîna Müller-Straße"]
 

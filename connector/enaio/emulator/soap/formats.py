@@ -8,7 +8,7 @@ import re
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from lxml import etree
@@ -453,8 +453,16 @@ def _documented_value(
     return system_values(obj, name, tz)
 
 
-def _field_text(fdef: FieldDef, value: FieldValue | None, tz: ZoneInfo) -> str:
-    return "" if value is None else fdef.to_wire_text(value, tz=tz)
+def _field_text(fdef: FieldDef, value: FieldValue | None, tz: ZoneInfo, *, iso: bool = False) -> str:
+    """A value's text; ``iso``: dates ``yyyy-mm-dd`` and date-times ``yyyy-mm-dd HH:MM:SS`` (the form the
+    record shows for LOL date columns; the documented personality's choice without a ``DateFormat``)."""
+    if value is None:
+        return ""
+    if iso and isinstance(value, datetime):
+        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+    if iso and isinstance(value, date):
+        return value.strftime("%Y-%m-%d")
+    return fdef.to_wire_text(value, tz=tz)
 
 
 def _columns(pq: ParsedQuery, *, documented: bool) -> tuple[list[tuple[str, bool]], list[FieldDef]]:
@@ -574,7 +582,7 @@ def render_lol(
                 if raw is not None:
                     value_el.set("value", raw)
             else:
-                value_el.text = _field_text(pq.otype.field(name), obj.fields.get(name), tz)
+                value_el.text = _field_text(pq.otype.field(name), obj.fields.get(name), tz, iso=documented)
         for fdef in tables:
             tf = etree.SubElement(row, "TableField", internal_name=fdef.internal)
             _table_rows(tf, fdef, obj.tables.get(fdef.internal, []), tz)
