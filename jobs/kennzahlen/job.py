@@ -88,15 +88,20 @@ class JobOutcome:
         """One line: how many records per entity went to the quarantine, and where they are listed."""
         per_entity = ", ".join(f"{entity}: {n}" for entity, n in sorted(self.quarantined.items()))
         where = f"; see {self.quarantine_path}" if self.quarantine_path else ""
-        return f"{self.quarantined_total} records quarantined ({per_entity}){where}"
+        line = f"{self.quarantined_total} records quarantined ({per_entity}){where}"
+        uncounted = self.result.nicht_zaehlbar if self.result is not None else {}
+        if uncounted:  # figures that could not count every record (docs/kennzahlen.md, "nicht zählbar")
+            named = ", ".join(f"{code} ({sum(by_reason.values())})" for code, by_reason in uncounted.items())
+            line += f"; records not countable in {named}"
+        return line
 
     @property
     def findings(self) -> bool:
-        return self.quarantined_total > 0
+        return self.quarantined_total > 0 or bool(self.result is not None and self.result.nicht_zaehlbar)
 
     def raise_for_quarantine(self) -> None:
-        """Exit code 4 (after all outputs were written) when records were quarantined."""
-        if self.quarantined_total:
+        """Exit code 4 (after all outputs were written) when records were quarantined or not countable."""
+        if self.findings:
             raise PartialFailureError(
                 self.quarantine_summary(),
                 failed=self.quarantined_total,
@@ -211,7 +216,8 @@ def _manifest(
 def _finish_manifest(manifest: dict[str, Any], durations: Mapping[str, float]) -> None:
     manifest["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     manifest["durations_seconds"] = {name: round(value, 3) for name, value in durations.items()}
-    manifest["status"] = "findings" if manifest["counts"]["quarantined_total"] else "ok"
+    findings = manifest["counts"]["quarantined_total"] or manifest["counts"].get("nicht_zaehlbar")
+    manifest["status"] = "findings" if findings else "ok"
 
 
 def _progress_sink(progress: Progress | None) -> list[Sink]:
@@ -290,6 +296,9 @@ def run_kennzahlen(
             manifest["rule_version"] = result.rule_version
             manifest["counts"]["values"] = len(result.values)
             manifest["counts"]["not_computed"] = sorted(result.not_computed)
+            manifest["counts"]["nicht_zaehlbar"] = {
+                code: sum(by_reason.values()) for code, by_reason in result.nicht_zaehlbar.items()
+            }
             if collector is not None:
                 manifest["counts"]["quality_issues"] = len(collector.issues)
             durations["write"] = time.monotonic() - written
