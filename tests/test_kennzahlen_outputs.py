@@ -176,14 +176,26 @@ def test_cli_usage_errors_exit_2_and_write_nothing(tmp_path: Path, args: list[st
     assert not out.exists()
 
 
-def test_cli_without_pseudonym_key_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_without_pseudonym_key_generates_the_installations_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No key configured: one is generated once into the state directory (owner-only) with a warning, so
+    # pseudonyms stay stable for the installation; an unreachable server still writes nothing.
     monkeypatch.delenv("ENAIO_PSEUDONYM_KEY", raising=False)
     monkeypatch.setenv("ENAIO_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("ENAIO_PASSWORD", "x")
+    monkeypatch.setenv("ENAIO_STATE_DIR", str(tmp_path / "state"))
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["kennzahlen", "--period", "2018-Q2", "--out", str(out)])
-    assert result.exit_code == 2
-    assert "pseudonym_key" in result.output
-    assert not out.exists()
+    args = ["kennzahlen", "--period", "2018-Q2", "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code not in (0, 4), result.output
+    key_file = tmp_path / "state" / "pseudonym.key"
+    assert key_file.is_file()
+    assert key_file.stat().st_mode & 0o077 == 0
+    key = key_file.read_text(encoding="utf-8")
+    assert not (out / "kennzahlen_2018-Q2").exists()
+    CliRunner().invoke(main, args)
+    assert key_file.read_text(encoding="utf-8") == key  # generated once, then kept
 
 
 def test_site_labels_and_zielgruppe_title_come_from_parameters(tmp_path: Path) -> None:

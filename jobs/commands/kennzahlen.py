@@ -182,6 +182,13 @@ def _progress() -> Progress:
     default=None,
     help="Kennzahlen parameters (default: mappings/kennzahlen.yaml).",
 )
+@click.option(
+    "--csv-dialect",
+    type=click.Choice(["excel", "rfc4180"]),
+    default="excel",
+    show_default=True,
+    help="excel: German Excel (semicolon, BOM, decimal comma); rfc4180: comma, ISO dates, for programs.",
+)
 @click.option("--source", type=click.Choice(["live", "sink"]), default="live", help="enaio or a sink.")
 @click.option("--sink", "sink_url", default=None, help="--source sink: sqlite:///PATH, postgresql://…")
 @_OUT
@@ -203,14 +210,15 @@ def kennzahlen(
     lock_file: Path | None,
     allow_quarantine: bool,
     allow_open_period: bool,
+    csv_dialect: str = "excel",
     source: str = "live",
     sink_url: str | None = None,
 ) -> None:
     """Compute the Kennzahlen (docs/kennzahlen.md) for a period; publish the reports in one directory
     --out/kennzahlen_<period>/ (file names carry the period; manifest.json lists inputs and checksums)."""
-    from connector.pseudonym import Pseudonymizer
+    from jobs.extract.statedir import pseudonymizer_for
     from jobs.kennzahlen.job import entities_to_read, period_file_label, run_kennzahlen
-    from jobs.kennzahlen.outputs import parse_formats
+    from jobs.kennzahlen.outputs import parse_csv_dialect, parse_formats
     from jobs.kennzahlen.params import load_params
     from jobs.kennzahlen.staging import check_publish_name
     from mappings import load_profile
@@ -223,7 +231,8 @@ def kennzahlen(
     chosen = resolve_period(
         period, start, end, stichtag, today=today_in(settings), allow_open=allow_open_period
     )
-    pseudonymizer = Pseudonymizer.from_secret(settings.pseudonym_key)
+    # the configured key, else the installation's own (generated once into the state directory)
+    pseudonymizer = pseudonymizer_for(settings)
     if source == "sink":  # issue 13: the same figures from the extraction sink (jobs/extract/from_sink.py)
         from jobs.extract.from_sink import kennzahlen_from_sink
 
@@ -241,6 +250,7 @@ def kennzahlen(
         "params_file": str(params_file) if params_file else None,
         "config_file": str(config_file) if config_file else None,
         "period_argument": period,
+        "csv_dialect": csv_dialect,
     }
     with RunLock(lock_file or out_dir / LOCK_NAME, command="enaio-connector kennzahlen") as lock:
         outcome = run_kennzahlen(
@@ -255,6 +265,7 @@ def kennzahlen(
             lock=lock,
             progress=_progress(),
             inputs=inputs,
+            csv_dialect=parse_csv_dialect(csv_dialect),
         )
     _finish(outcome, allow_quarantine)
 

@@ -25,7 +25,7 @@ from connector.pseudonym import Pseudonymizer
 from connector.runlock import RunLock
 from jobs.kennzahlen.compute import KennzahlenResult, compute
 from jobs.kennzahlen.live import Sink, catalogue_labels, reader_input
-from jobs.kennzahlen.outputs import output_names, stage_outputs
+from jobs.kennzahlen.outputs import DEFAULT_CSV_DIALECT, CsvDialect, output_names, stage_outputs
 from jobs.kennzahlen.params import KennzahlenParams, load_params
 from jobs.kennzahlen.periods import Period
 from jobs.kennzahlen.rules import NEEDS, REQUIRED_ENTITIES
@@ -240,6 +240,7 @@ def run_kennzahlen(
     lock: RunLock | None = None,
     progress: Progress | None = None,
     inputs: Mapping[str, Any] | None = None,
+    csv_dialect: CsvDialect = DEFAULT_CSV_DIALECT,
 ) -> JobOutcome:
     """Compute the Kennzahlen (and with `quality` the staff data-quality report) from one read of enaio.
 
@@ -279,11 +280,12 @@ def run_kennzahlen(
         data = reader_input(reader, sinks, mapped=mapped, counts=counts)
         labels = catalogue_labels(client.object_definition(), profile)
         result = compute(data, period, params, pseudonymizer, unavailable=unavailable, labels=labels)
+        result.county = profile.county.name or profile.site  # the report's head names the county
         durations["read_and_compute"] = time.monotonic() - started
         if progress is not None:
             progress.phase("writing")
         written = time.monotonic()
-        stage_outputs(result, staging, formats)
+        stage_outputs(result, staging, formats, csv_dialect=csv_dialect)
         if collector is not None:
             collector.add_quarantine(quarantine, client, profile)
             stage_quality(collector, staging, settings.web_client(), type_ids_of(client, profile))
