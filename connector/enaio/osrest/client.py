@@ -28,7 +28,7 @@ from connector.enaio.osrest import codec
 from connector.enaio.osrest.convert import parse_wire_datetime, to_enaio_object
 from connector.enaio.osrest.filters import matches
 from connector.enaio.osrest.transport import OsrestTransport
-from connector.enaio.osrest.wire import WireServiceInfo, WireSession
+from connector.enaio.osrest.wire import WireObject, WireServiceInfo, WireSession
 from connector.enaio.query import Condition, Deleted, Expr, Group, Op, Query, System
 from connector.errors import (
     ConfigurationError,
@@ -285,6 +285,7 @@ class OsrestClient:
         offset = 0
         yielded = 0
         previous_ids: list[int] | None = None
+        previous_modified: datetime | None = None
         url = self.transport.url("documents", "search")
         for _ in range(MAX_PAGES):
             if offset == 0:
@@ -303,6 +304,8 @@ class OsrestClient:
                     url=url,
                 )
             previous_ids = ids
+            if compiled.stop_before is not None:
+                previous_modified = self._check_newest_first(page, previous_modified)
             for item in page:
                 obj = to_enaio_object(
                     item,
@@ -334,6 +337,27 @@ class OsrestClient:
         raise ResponseFormatError(
             "search did not end after the maximum number of pages", operation="osrest.search"
         )
+
+    def _check_newest_first(self, page: list[WireObject], previous: datetime | None) -> datetime | None:
+        """Scan (``osrest_incremental = "scan"``) stops at the first hit older than the bookmark, which is
+        right only when the server sorts by modification time, newest first: check the whole page (and its
+        start against the previous page) before anything is yielded."""
+        for item in page:
+            raw = item.base("MODIFIED") or item.base("CREATED") or item.base("CREATION_DATE")
+            try:
+                modified = parse_wire_datetime(raw, self.tz) if raw else None
+            except ValueError:
+                modified = None  # the conversion of the hit reports it
+            if modified is None:
+                continue
+            if previous is not None and modified > previous:
+                raise ConfigurationError(
+                    "the server does not sort search hits by modification time, which "
+                    'osrest_incremental = "scan" needs; set osrest_incremental = "server"',
+                    key="osrest_incremental",
+                )
+            previous = modified
+        return previous
 
     def get(self, object_id: int) -> EnaioObject:
         """One object; a value that does not fit its field is a ``ValidationError`` naming the field."""
