@@ -21,10 +21,12 @@ from connector.enaio.query import (
     AncestorCondition,
     Condition,
     Deleted,
+    Group,
     Op,
     Query,
     Sort,
     System,
+    all_of,
     any_of,
     eq,
 )
@@ -331,3 +333,40 @@ def test_emulator_search_parser() -> None:
     for bad in bodies:
         with pytest.raises(ValidationError):
             parse_search(bad, {}, OBJDEF, TZ)
+
+
+def test_documented_form_leaves_every_extension_to_the_client() -> None:
+    where = all_of(
+        Condition("NAME", Op.IN, ("Meier", "Maier")),
+        Condition("VZAE", Op.GE, (Decimal("0.5"),)),
+        Condition("GUELTIG_BIS", Op.NOT_NULL),
+        Condition("OBJECT_ID", Op.EQ, (4711,), system=True),
+        Condition("PARENT_ID", Op.EQ, (12,), system=True),
+    )
+    since = datetime(2018, 4, 1, 8, 0, tzinfo=TZ)
+    query = Query("ORG_MITARBEITENDE", where=where, modified_since=since)
+    extended = codec.compile_search(query, OBJDEF, TZ)
+    assert extended.extended
+    assert extended.body["query"]["fields"]["NAME"] == {"values": ["Meier", "Maier"]}
+    assert extended.body["query"]["baseparams"]["Modified"] == {"value": ">=01.04.2018 08:00:00"}
+    documented = codec.compile_search(query, OBJDEF, TZ, extensions=False)
+    assert not documented.extended
+    text = json.dumps(documented.body)
+    assert '"values"' not in text
+    assert "systemfields" not in text
+    assert '">=' not in text
+    assert '"null": false' not in text
+    assert documented.body["osid"] == "4711"  # the documented top-level id condition
+    assert "fields" not in documented.body["query"]  # nothing left that the server could check exactly
+    # the whole condition and the bookmark are checked on the client
+    assert documented.residual == Group(
+        items=(where, Condition("OBJECT_MODIFYTIME", Op.GE, (since,), system=True))
+    )
+
+
+def test_is_not_null_is_never_sent() -> None:
+    compiled = codec.compile_search(
+        Query("ORG_MITARBEITENDE", where=Condition("GUELTIG_BIS", Op.NOT_NULL)), OBJDEF, TZ
+    )
+    assert "fields" not in compiled.body["query"]
+    assert compiled.residual == Condition("GUELTIG_BIS", Op.NOT_NULL)
