@@ -20,7 +20,7 @@ from connector.enaio.emulator.soap import jobs as emulator_jobs
 from connector.enaio.interface import NewObject, UploadFile
 from connector.enaio.model import ObjectKind
 from connector.enaio.objdef import default_objdef
-from connector.enaio.query import Query, Sort, System, eq
+from connector.enaio.query import Deleted, Query, Sort, System, eq
 from connector.enaio.soap import codec
 from connector.enaio.soap.client import SoapClient
 from connector.enaio.soap.convert import location, lock, owner, to_object
@@ -341,6 +341,17 @@ def test_download_needs_no_file_list(
     with pytest.raises(NotFoundError):
         soap.download(document, 2, tmp_path / "none.txt")
     assert not (tmp_path / "none.txt").exists()
+
+
+def test_recycle_bin_of_a_folder_type_in_both_personalities(
+    any_emulator: EmulatorServer, soap: SoapClient
+) -> None:
+    folder = soap.insert(NewObject("IM_KLIENT", None, klient("IM-B-1")))
+    soap.delete(folder)
+    binned = soap.deleted_objects("IM_KLIENT")  # documented: OBJECT_LOCKUSER refused, learned, asked again
+    assert [(o.id, o.deleted, o.folder_id) for o in binned] == [(folder, True, None)]
+    assert soap._refused == ({"IM_KLIENT": {"OBJECT_LOCKUSER"}} if any_emulator.state.documented else {})
+    assert [o.id for o in soap.search(Query("IM_KLIENT", deleted=Deleted.ONLY))] == [folder]
 
 
 # --- the server's own text in every refused job ----------------------------------------------------------

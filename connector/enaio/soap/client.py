@@ -215,9 +215,20 @@ class SoapClient:
     def deleted_objects(self, type_name: str | None = None, *, everyone: bool = True) -> list[EnaioObject]:
         """The recycle bin (``dms.GetDeletedObjects``): the whole system's, or what this user deleted."""
         params: dict[str, JobParamValue] = {"Flags": 0, "UserID": -1 if everyone else 0, "Encoding": "UTF-8"}
-        if type_name is not None:
-            params["XML"] = self._query_xml(Query(type_name))
-        result = self._execute("dms.GetDeletedObjects", params, idempotent=True)
+        query = Query(type_name) if type_name is not None else None
+        for _ in range(len(codec.SYSTEM_COLUMNS) + 1):  # each round learns one refused column at most
+            if query is not None:
+                params["XML"] = self._query_xml(query)
+            try:
+                result = self._execute("dms.GetDeletedObjects", params, idempotent=True)
+                break
+            except ValidationError as exc:
+                if query is None or not self._learn_refusal(exc, query):
+                    raise
+        else:
+            raise ResponseFormatError(
+                "the server refuses every system column", operation="dms.GetDeletedObjects"
+            )
         reader = codec.read_content(result.binary("XML"), operation="dms.GetDeletedObjects")
         return [
             to_object(wire, self.objdef, self.tz, operation="dms.GetDeletedObjects", in_recycle_bin=True)

@@ -387,6 +387,8 @@ def get_deleted_objects(state: EmulatorState, user: str, request: ExecuteRequest
     groups: list[tuple[ObjectType, list[EnaioObject]]] = []
     if xml is not None:
         pq = parse_query(xml, state.objdef, state.tz, deleted=True, documented=state.documented)
+        listed = [name for name, is_system in pq.listed if is_system]
+        _check_system(listed, pq.otype.kind, documented=state.documented)
         queries = [pq.query]
     else:
         queries = [Query(type_name=t.internal, deleted=Deleted.ONLY) for t in state.objdef.types]
