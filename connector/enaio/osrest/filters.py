@@ -1,5 +1,6 @@
 """Client-side evaluation of query conditions the osrest wire form cannot express exactly
-(OR groups, ``<>``, ``BETWEEN``, comparisons on text, the ``scan`` incremental strategy).
+(OR groups, ``<>``, ``BETWEEN``, comparisons on text, IS NOT NULL, the ``scan`` incremental strategy, and
+everything the emulator extensions would carry once a server has refused them).
 
 The server is asked for a superset; these predicates cut it down to the exact answer.
 """
