@@ -401,6 +401,17 @@ def test_error_text_from_every_place_a_server_puts_it() -> None:
         error.message
         == "dms.GetResultList refused (return code -1031): FOO: The DMS field … could not be found"
     )
+    # a system field named plainly: the one system field in the text is the field
+    plain = JobResult(
+        name="dms.GetResultList", return_code=-1031, params={"ErrorText": "unknown field OBJECT_LOCKUSER"}
+    )
+    plain_error = refused("dms.GetResultList", plain)
+    assert isinstance(plain_error, ValidationError)
+    assert plain_error.field == "OBJECT_LOCKUSER"
+    two = JobResult(name="x", return_code=-1031, params={"Message": "OBJECT_ID or OBJECT_LOCKUSER unknown"})
+    ambiguous = refused("x", two)
+    assert isinstance(ambiguous, ValidationError)
+    assert ambiguous.field is None  # two system fields named: no guess
     # krn.SessionLogin's Description (bytes too), a conflict
     described = JobResult(
         name="dms.XMLUpdate", return_code=-1050, params={"Description": b"changed meanwhile"}

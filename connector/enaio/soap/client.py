@@ -28,7 +28,7 @@ from connector.enaio.objdef import ObjdefLookupError, ObjectDefinition, ObjectTy
 from connector.enaio.query import Condition, Deleted, Op, Query, System
 from connector.enaio.soap import codec
 from connector.enaio.soap.convert import to_history, to_object
-from connector.enaio.soap.transport import RC_UNKNOWN_FIELD, JobParamValue, SoapTransport, UploadPart
+from connector.enaio.soap.transport import JobParamValue, SoapTransport, UploadPart
 from connector.enaio.soap.wire import CheckedOut, JobResult
 from connector.errors import NotFoundError, ResponseFormatError, ValidationError
 from connector.timeutil import zone
@@ -123,11 +123,12 @@ class SoapClient:
         return _named(lambda: codec.build_query(query, objdef, self.tz, refused=refused))
 
     def _learn_refusal(self, exc: ValidationError, query: Query) -> bool:
-        """A server that does not know an optional system column (``-1031`` naming it) is asked again without
-        it, for the rest of the run: the owner, lock or recycle-bin state it carried becomes unknown, a
-        location column gives way to the record's generic helper. ``False``: not such a refusal."""
+        """A server that refuses an optional system column (a field or XML error naming it, ``-1031`` as a
+        rule) is asked again without it, for the rest of the run: the owner, lock or recycle-bin state it
+        carried becomes unknown, a location column gives way to the record's generic helper. ``False``: not
+        such a refusal (each column is learned once, so this cannot loop)."""
         column = (exc.field or "").upper()
-        if exc.code != RC_UNKNOWN_FIELD or not column or not codec.optional_column(column):
+        if not column or not codec.optional_column(column):
             return False
         otype = _named(lambda: self.objdef.type_by_name(query.type_name))
         refused = self._refused.setdefault(otype.internal, set())

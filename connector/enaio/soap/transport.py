@@ -22,6 +22,7 @@ from lxml import etree
 from connector.config import Settings
 from connector.enaio.interface import without_values
 from connector.enaio.soap import mtom
+from connector.enaio.soap.codec import KNOWN_SYSTEM_FIELDS
 from connector.enaio.soap.wire import JobError, JobFile, JobResult
 from connector.errors import (
     AuthenticationError,
@@ -359,6 +360,7 @@ _ERROR_TEXT_PARAMS = ("errormessage", "errortext", "error", "errors", "descripti
 ``Fault`` names ``errorMessage``; ``krn.SessionLogin`` answers its error text as ``Description``."""
 
 _NAMED_FIELD = re.compile(r">([^<>\s]+)<")
+_WORD = re.compile(r"[A-Z][A-Z_]+")
 """enaio names the field it refuses as ``>NAME<`` (``The DMS field >NAME< could not be found``)."""
 
 
@@ -380,6 +382,9 @@ def error_text(result: JobResult) -> tuple[str, str | None]:
     if field is None:
         named = _NAMED_FIELD.search(text)
         field = named.group(1) if named else None
+    if field is None:  # a system field named plainly ("unknown field OBJECT_LOCKUSER"): the only one named
+        system = {word for word in _WORD.findall(text) if word in KNOWN_SYSTEM_FIELDS}
+        field = system.pop() if len(system) == 1 else None
     return text, field
 
 
