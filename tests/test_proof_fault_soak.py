@@ -18,7 +18,7 @@ the stamps are the same).
 The fault injector's seed differs per run: 5 seeds per interface. The short soak uses a county of 200 objects;
 dms and soap in the documented personality (at most 100 rows per page, so more requests meet faults), osrest
 in the default one (its documented personality reads locations object by object: four times the requests and
-time). ``--soak``: 20 seeds each, dms (documented) and soap (default) over the whole demo county, osrest
+time). ``--soak``: 10 seeds each, dms (documented) and soap (default) over the whole demo county, osrest
 (documented) over 2,000 objects, the session expiring every 100 requests.
 """
 
@@ -91,9 +91,9 @@ SHORT = {
 }
 ALL = 1_000_000  # the whole demo county (10,208 objects)
 LONG = {
-    "dms": Soak("dms", "documented", ALL, 20, 100),
-    "soap": Soak("soap", "default", ALL, 20, 100),
-    "osrest": Soak("osrest", "documented", 2_000, 20, 100),
+    "dms": Soak("dms", "documented", ALL, 10, 100),
+    "soap": Soak("soap", "default", ALL, 10, 100),
+    "osrest": Soak("osrest", "documented", 2_000, 10, 100),
 }
 
 
