@@ -9,7 +9,7 @@ request the job sends (the fault injector counts them) and slows them with ``del
   the requests an uninterrupted run sends, plus a seeded part of the request's delay);
 - **incremental** points: a sink that holds yesterday's run, the county changed since (persons moved, a
   consent added, objects in the recycle bin, one purged), killed the same way;
-- **between sink commit and state commit**: incremental, every request slowed to 0.15 s, and a watcher
+- **between sink commit and state commit**: incremental, every request slowed to 0.3 s, and a watcher
   kills the job as soon as a seeded stream's rows are committed to the sink while its bookmark in the state
   file is still yesterday's. The job commits a stream's rows, then lists the recycle bin (one request), then
   writes the bookmark: the kill lands in that request. After the kill the test checks that the window was
@@ -211,8 +211,15 @@ def _kill_and_resume(site: Site, point: Point) -> tuple[tuple[str, str], ...]:
     """Kill, check, rerun, compare; returns the bookmarks the killed job left (where it was killed)."""
     context = f"{site.interface} point {point}"
     site.restore(yesterday=point.mode != "first")
-    delay = 0.15 if point.mode == "window" else 0.05
-    site.server.state.faults.set_rules([FaultRule("delay", delay=delay)])
+    if point.mode == "window":
+        rules = [FaultRule("delay", delay=0.3)]
+    else:
+        # the request after the seeded one is held: on a busy machine the job cannot finish before the kill
+        rules = [
+            FaultRule("delay", delay=0.05),
+            FaultRule("delay", every=point.requests + 1, times=1, delay=3.0),
+        ]
+    site.server.state.faults.set_rules(rules)
     command = [*CLI, "extract", "--sink", site.sink, "--allow-quarantine"]
     process = subprocess.Popen(command, env=_env(site), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
