@@ -240,7 +240,9 @@ def _kill_and_resume(site: Site, point: Point) -> tuple[tuple[str, str], ...]:
     bookmarks = _bookmarks(site.work / "state", site.sink)
     if point.mode == "window":
         # the kill fell between the stream's sink commit and its state commit
-        assert _rows(site.work / "records.db", point.stream) != site.base_rows[point.stream], context
+        committed = _rows(site.work / "records.db", point.stream)
+        assert committed is not None, context
+        assert committed != site.base_rows[point.stream], context
         assert bookmarks.get(point.stream) == site.base_bookmarks[point.stream], context
 
     site.run()  # the next scheduled run

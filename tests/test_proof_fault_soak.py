@@ -32,12 +32,14 @@ from typing import Any
 import pytest
 
 from connector.config import Interface, Settings
+from connector.enaio.client import EnaioClient
 from connector.enaio.emulator.faults import FaultRule
 from connector.enaio.emulator.server import EmulatorServer
 from connector.enaio.emulator.state import EmulatorState, Variant
 from connector.enaio.objdef import default_site_path
+from connector.errors import AuthenticationError
 from jobs.extract import ExtractOptions, ExtractSummary, run_extract
-from tests.conftest import make_settings
+from tests.conftest import TEST_USERS, make_settings
 from tests.proof_data import (
     DELETIONS_TABLE,
     Dump,
@@ -187,3 +189,25 @@ def test_extraction_under_faults_gives_the_fault_free_sink(
     # every injected failure of a read was answered by a retry (a slow answer may also carry a failure)
     failures = injected["5xx"] + injected["reset"] + injected["429"] + injected["truncate"]
     assert retries >= failures, (injected, retries, requests)
+
+
+def test_soap_rides_out_an_expired_session_but_not_a_wrong_password() -> None:
+    """What the soak found: an expired session answers SOAP calls with an authentication fault; the transport
+    sends once more (as the REST transports log in again once on 401), a wrong password still fails."""
+    state = small_county(60)
+    with EmulatorServer(state) as server:
+        state.faults.set_rules([FaultRule("expire_session", interface="soap")])
+        with EnaioClient(make_settings(server, "soap")) as client:
+            assert client.server_info().user == "alice"
+        assert state.faults.stats()["rules"][0] == {
+            "rule": {"action": "expire_session", "interface": "soap"},
+            "spec": "expire_session:interface=soap",
+            "matched": 2,  # the refused call and its one re-send
+            "injected": 1,
+        }
+        state.faults.set_rules([FaultRule("delay", delay=0.0, interface="soap")])  # counts requests
+        wrong = make_settings(server, "soap", password="not-" + TEST_USERS["alice"])
+        with EnaioClient(wrong) as client, pytest.raises(AuthenticationError) as caught:
+            client.server_info()
+        assert "not-" not in str(caught.value)
+        assert state.faults.stats()["rules"][0]["matched"] == 2  # sent twice, then refused for good
