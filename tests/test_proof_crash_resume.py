@@ -262,6 +262,7 @@ def long_run(pytestconfig: pytest.Config) -> bool:
 
 
 # 20 points: 7 + 7 + 6, two of each interface's between the commits (60 with --soak)
+@pytest.mark.timeout(1200)  # --soak: three times the points
 @pytest.mark.parametrize(("interface", "count"), [("dms", 7), ("soap", 7), ("osrest", 6)])
 def test_sigkill_at_seeded_points_then_rerun_gives_the_uninterrupted_sink(
     interface: Interface, count: int, long_run: bool, site_factory: Any

@@ -146,6 +146,7 @@ def long_run(pytestconfig: pytest.Config) -> bool:
     return bool(pytestconfig.getoption("--soak"))
 
 
+@pytest.mark.timeout(3600)  # --soak: 10 lives over the whole demo county take 10-20 minutes per interface
 @pytest.mark.parametrize("interface", ["dms", "soap", "osrest"])
 def test_extraction_under_faults_gives_the_fault_free_sink(
     interface: Interface, long_run: bool, tmp_path: Path
