@@ -8,13 +8,13 @@ TEST_VENV := .venv-test
 $(DEMO_VENV)/.stamp: pyproject.toml
 	$(PYTHON) -m venv $(DEMO_VENV)
 	$(DEMO_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(DEMO_VENV)/bin/python -m pip install --quiet -e .
+	$(DEMO_VENV)/bin/python -m pip install --quiet -e '.[emulator,reports]'
 	touch $@
 
 $(TEST_VENV)/.stamp: pyproject.toml
 	$(PYTHON) -m venv $(TEST_VENV)
 	$(TEST_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(TEST_VENV)/bin/python -m pip install --quiet -e '.[dev]'
+	$(TEST_VENV)/bin/python -m pip install --quiet -e '.[dev,all]'
 	touch $@
 
 demo: $(DEMO_VENV)/.stamp

@@ -27,8 +27,6 @@ from functools import cache
 from pathlib import Path
 from typing import Final, NamedTuple, Protocol
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-
 from connector.enaio.client import EnaioClient
 from connector.enaio.model import EnaioObject
 from connector.enaio.objdef import ObjectDefinition
@@ -576,6 +574,8 @@ def stage_quality(
     counts: dict[str, int] = dict.fromkeys(CHECKS.values(), 0)
     for row in rows:
         counts[row["pruefung"]] += 1
+    from jinja2 import Environment, FileSystemLoader, select_autoescape  # the [reports] extra
+
     env = Environment(
         loader=FileSystemLoader(_TEMPLATES),
         autoescape=select_autoescape(default_for_string=True, default=True),

@@ -151,7 +151,7 @@ def _env(url: str, interface: Interface, tmp_path: Path) -> dict[str, str]:
         "ENAIO_CONNECT_TIMEOUT": "2",
         "ENAIO_RETRY__MAX_ATTEMPTS": "2",
         "ENAIO_RETRY__BACKOFF_INITIAL": "0.01",
-        "ENAIO_PSEUDONYM_KEY": "fidelity-test-key",
+        "ENAIO_PSEUDONYM_KEY": "fidelity-test-key-0123456789abcdef",
         "ENAIO_STATE_DIR": str(tmp_path / "state"),
     }
     if interface == "osrest":

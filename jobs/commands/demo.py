@@ -37,6 +37,10 @@ from connector.enaio.emulator.state import Variant
 )
 def demo(interface: str, out_dir: Path, variant: str) -> None:
     """Start the emulator with the demo county, compute the Kennzahlen of 2018-Q2 and write all reports."""
+    from connector.extras import EXTRAS, require
+
+    require(*EXTRAS["emulator"], extra="emulator", purpose="the demo", key="demo")
+    require(*EXTRAS["reports"], extra="reports", purpose="the demo's reports", key="demo")
     from jobs.demo import run_demo
 
     run_demo(cast(Interface, interface), out_dir, click.echo, variant=cast(Variant, variant))

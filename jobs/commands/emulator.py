@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from connector.enaio.emulator.faults import FaultRule, FaultSpecError, parse_fault_spec
+from connector.extras import require
 from connector.timeutil import DEFAULT_ZONE, zone
 
 if TYPE_CHECKING:
@@ -130,6 +131,7 @@ def serve(
     variant: str,
 ) -> None:
     """Serve the emulator in the foreground until Ctrl-C."""
+    require("flask", "waitress", extra="emulator", purpose="the emulator", key="emulator")
     from connector.enaio.emulator.server import EmulatorServer, build_state
 
     started = time.perf_counter()

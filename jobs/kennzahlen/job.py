@@ -21,6 +21,7 @@ from typing import Any, Final
 from connector.config import Settings
 from connector.enaio.client import EnaioClient
 from connector.errors import ConfigurationError, PartialFailureError, redact_url
+from connector.extras import require
 from connector.pseudonym import Pseudonymizer
 from connector.runlock import RunLock
 from jobs.kennzahlen.compute import KennzahlenResult, compute
@@ -252,6 +253,8 @@ def run_kennzahlen(
     added to its inputs); without, the files are moved into `out_dir` itself (library use, the demo).
     `lock` is the run lock the caller holds for `out_dir`: with it, what dead runs left behind is removed.
     """
+    if quality:
+        require("jinja2", extra="reports", purpose="the quality report (quality.html)", key="quality")
     started = time.monotonic()
     started_at = datetime.now(UTC)
     pseudonymizer = pseudonymizer or Pseudonymizer.from_secret(settings.pseudonym_key)

@@ -13,11 +13,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from docxtpl import DocxTemplate
-
 from connector.enaio.model import FieldValue
 from connector.enaio.objdef import FieldDef, ObjectDefinition, ObjectType, TableColumn
 from connector.errors import ConfigurationError
+from connector.extras import require
 
 __all__ = ["DEFAULT_TEMPLATE", "DOCX_MIME", "build_default_template", "plan_context", "render_docx"]
 
@@ -88,7 +87,10 @@ def render_docx(context: Mapping[str, Any], template: Path | None = None) -> byt
         raise ConfigurationError(
             f"plan template {path} does not exist", key="plan_template", source=str(path)
         )
+    require("docxtpl", extra="reports", purpose="the plan document (DOCX)", key="plan_template")
     try:
+        from docxtpl import DocxTemplate
+
         doc = DocxTemplate(str(path))
         doc.render(dict(context), autoescape=True)
     except ConfigurationError:
