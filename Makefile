@@ -25,6 +25,10 @@ test: $(TEST_VENV)/.stamp
 	$(TEST_VENV)/bin/ruff format --check .
 	$(TEST_VENV)/bin/mypy
 	$(TEST_VENV)/bin/pytest --cov --cov-report=term --cov-report=xml:coverage.xml
+	@for package in connector mappings schemas jobs; do \
+	  printf 'coverage of %s: ' $$package; \
+	  $(TEST_VENV)/bin/coverage report --include="$$package/*" --format=total --fail-under=85 || exit 1; \
+	done
 
 clean:
 	rm -rf $(DEMO_VENV) $(TEST_VENV) out coverage.xml .coverage .mypy_cache .pytest_cache .ruff_cache

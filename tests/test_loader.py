@@ -191,6 +191,7 @@ def test_load_refuses_bad_seed(seeds: list[Seed], error: type[Exception], match:
 
 def test_demo_county_scale_1() -> None:
     from connector.enaio.emulator.demo import seed
+
     store = Store(default_objdef())
     summary = load_seed(store, seed.generate(scale=1))
     assert summary.objects == store.count(include_deleted=True) == store.max_seq()
