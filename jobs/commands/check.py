@@ -9,30 +9,14 @@ import click
 
 from connector.config import load_settings
 from connector.enaio.client import EnaioClient
-from jobs.commands.options import objdef_option
+from jobs.commands.options import config_option, interface_option, objdef_option, profile_option
 from mappings import drift, load_profile, misfits
 
 
 @click.command("check")
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="TOML config file (otherwise ENAIO_* environment variables).",
-)
-@click.option(
-    "--profile",
-    "profile_ref",
-    default=None,
-    help="Mapping profile: a name under mappings/profiles/ or a YAML file (default: mapping_profile).",
-)
-@click.option(
-    "--interface",
-    type=click.Choice(["dms", "osrest", "soap"]),
-    default=None,
-    help="Interface to check (default: the configured one).",
-)
+@config_option
+@profile_option
+@interface_option("check")
 @objdef_option
 def check(config_file: Path | None, profile_ref: str | None, interface: str | None) -> None:
     """Connect, log in, and list every mapped type, field, column or catalogue value the server lacks or

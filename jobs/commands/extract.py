@@ -16,7 +16,7 @@ import click
 
 from connector.config import load_settings
 from connector.errors import EnaioError, PartialFailureError, TransientError
-from jobs.commands.options import objdef_option
+from jobs.commands.options import config_option, interface_option, objdef_option
 from jobs.kennzahlen.periods import parse_cli_date
 
 __all__ = ["ServerUnreachableError", "extract"]
@@ -52,13 +52,7 @@ def _day(value: str | None, option: str) -> date | None:
 
 
 @click.command("extract")
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="TOML config file (otherwise ENAIO_* environment variables).",
-)
+@config_option
 @click.option(
     "--sink",
     default="sqlite:///out/records.db",
@@ -97,7 +91,7 @@ def _day(value: str | None, option: str) -> date | None:
     show_default=True,
     help="Rows per sink commit (memory bound; a killed run repeats at most one chunk).",
 )
-@click.option("--interface", type=click.Choice(["dms", "osrest", "soap"]), default=None)
+@interface_option("read through")
 @objdef_option
 @click.option(
     "--allow-quarantine", is_flag=True, default=False, help="Exit 0 even when records were quarantined."

@@ -17,7 +17,7 @@ from connector.config import load_settings
 from connector.enaio.client import EnaioClient
 from connector.errors import UsageError
 from connector.timeutil import now, zone
-from jobs.commands.options import objdef_option
+from jobs.commands.options import config_option, interface_option, objdef_option, profile_option
 from mappings import load_profile
 from schemas.types import parse_datum
 
@@ -77,16 +77,10 @@ def jobcenter_group() -> None:
     envvar="ENAIO_AUDIT_LOG",
     help=f"Audit log (JSON lines, appended; default: <out>/{AUDIT_NAME}).",
 )
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="TOML config file (otherwise ENAIO_* environment variables).",
-)
-@click.option("--interface", type=click.Choice(["dms", "osrest", "soap"]), default=None)
+@config_option
+@interface_option("read and write through")
 @objdef_option
-@click.option("--profile", "profile_ref", default=None, help="Mapping profile (default: mapping_profile).")
+@profile_option
 def export(
     aktenzeichen: str,
     day_text: str | None,

@@ -21,7 +21,7 @@ from connector.config import Settings, load_settings
 from connector.errors import UsageError
 from connector.runlock import RunLock
 from connector.timeutil import now, zone
-from jobs.commands.options import objdef_option
+from jobs.commands.options import config_option, interface_option, objdef_option
 from jobs.kennzahlen.periods import (
     RELATIVE_PERIODS,
     Period,
@@ -41,19 +41,8 @@ DEFAULT_FORMATS = ("xlsx", "csv", "json", "html")
 TODAY_VARIABLE = "ENAIO_TODAY"
 """Test and re-run hook: "today" for relative periods and the checks against today (ISO date)."""
 
-_CONFIG = click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="TOML config file (otherwise ENAIO_* environment variables).",
-)
-_INTERFACE = click.option(
-    "--interface",
-    type=click.Choice(["dms", "osrest", "soap"]),
-    default=None,
-    help="Interface to read through (default: the configured one).",
-)
+_CONFIG = config_option
+_INTERFACE = interface_option("read through")
 _OUT = click.option(
     "--out",
     "out_dir",

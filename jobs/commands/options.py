@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -42,3 +43,31 @@ def objdef_option(command: F) -> F:
         help="asobjdef XML exported with enaio-editor, used instead of asking the server (objdef_file).",
     )
     return option(command)
+
+
+config_option = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="TOML config file (otherwise ENAIO_* environment variables).",
+)
+"""``--config FILE``: the one TOML file of an installation."""
+
+profile_option = click.option(
+    "--profile",
+    "profile_ref",
+    default=None,
+    help="Mapping profile: a name under mappings/profiles/ or a YAML file (default: mapping_profile).",
+)
+"""``--profile NAME|FILE``: the site's mapping profile."""
+
+
+def interface_option(purpose: str) -> Callable[[F], F]:
+    """``--interface dms|osrest|soap``; ``purpose`` completes "Interface to …" in the help."""
+    return click.option(
+        "--interface",
+        type=click.Choice(["dms", "osrest", "soap"]),
+        default=None,
+        help=f"Interface to {purpose} (default: the configured one).",
+    )

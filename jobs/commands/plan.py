@@ -15,28 +15,12 @@ import click
 from connector.config import Settings, load_settings
 from connector.enaio.client import EnaioClient
 from connector.timeutil import now, zone
-from jobs.commands.options import objdef_option
+from jobs.commands.options import config_option, interface_option, objdef_option, profile_option
 from mappings import MappingProfile, load_profile
 
-_CONFIG = click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="TOML config file (otherwise ENAIO_* environment variables).",
-)
-_INTERFACE = click.option(
-    "--interface",
-    type=click.Choice(["dms", "osrest", "soap"]),
-    default=None,
-    help="Interface to write through (default: the configured one).",
-)
-_PROFILE = click.option(
-    "--profile",
-    "profile_ref",
-    default=None,
-    help="Mapping profile: a name under mappings/profiles/ or a YAML file (default: mapping_profile).",
-)
+_CONFIG = config_option
+_INTERFACE = interface_option("write through")
+_PROFILE = profile_option
 
 
 def _setup(
