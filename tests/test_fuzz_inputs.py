@@ -272,7 +272,7 @@ _FAST = {
 def test_hostile_json_gives_only_typed_errors(
     hostile_clients: dict[str, EnaioClient], interface: Interface
 ) -> None:
-    @settings(max_examples=fuzz_examples(800), **_FAST)  # type: ignore[arg-type]
+    @settings(max_examples=fuzz_examples(400), **_FAST)  # type: ignore[arg-type]
     @given(answer=json_answers())
     def run(answer: Answer) -> None:
         _exercise(hostile_clients[interface], answer)
@@ -281,7 +281,7 @@ def test_hostile_json_gives_only_typed_errors(
 
 
 def test_hostile_xml_gives_only_typed_errors(hostile_clients: dict[str, EnaioClient]) -> None:
-    @settings(max_examples=fuzz_examples(600), **_FAST)  # type: ignore[arg-type]
+    @settings(max_examples=fuzz_examples(300), **_FAST)  # type: ignore[arg-type]
     @given(answer=st.one_of(xml_answers(), json_answers()))
     def run(answer: Answer) -> None:
         _exercise(hostile_clients["soap"], answer)
@@ -292,7 +292,7 @@ def test_hostile_xml_gives_only_typed_errors(hostile_clients: dict[str, EnaioCli
 # -- local inputs: XML, object definitions, profiles, config files ------------------------------------
 
 
-@settings(max_examples=fuzz_examples(3000), **_FAST)  # type: ignore[arg-type]
+@settings(max_examples=fuzz_examples(4000), **_FAST)  # type: ignore[arg-type]
 @given(data=st.one_of(st.binary(max_size=300), xml_answers().map(lambda a: a.body)))
 def test_xml_parser_raises_only_typed_errors(data: bytes) -> None:
     with contextlib.suppress(EnaioError):
@@ -331,7 +331,7 @@ def _broken_objdef(draw: st.DrawFn) -> bytes:
     return draw(st.binary(max_size=400))
 
 
-@settings(max_examples=fuzz_examples(2000), **_FAST)  # type: ignore[arg-type]
+@settings(max_examples=fuzz_examples(2600), **_FAST)  # type: ignore[arg-type]
 @given(source=broken_objdefs())
 def test_broken_object_definitions_raise_only_typed_errors(source: bytes) -> None:
     with contextlib.suppress(EnaioError):
