@@ -12,6 +12,7 @@ from connector.enaio.client import EnaioClient
 from connector.enaio.emulator.faults import FaultRule
 from connector.enaio.emulator.server import EmulatorServer, build_state
 from connector.enaio.emulator.state import VARIANTS, Variant
+from connector.enaio.objdef import default_site_path
 
 # Property tests explore the same examples on every run, so CI cannot fail by chance.
 hypothesis_settings.register_profile("deterministic", derandomize=True, print_blob=True)
@@ -103,6 +104,25 @@ def any_emulator(variant: Variant) -> Iterator[EmulatorServer]:
     state = build_state(users=dict(TEST_USERS), variant=variant)
     with EmulatorServer(state) as server:
         yield server
+
+
+@pytest.fixture
+def connect(interface: Interface, variant: Variant) -> Iterator[Callable[..., EnaioClient]]:
+    """Clients of each interface in each personality, closed after the test. A documented osrest server has
+    no readable object definition, so against ``documented`` the site's export is configured."""
+    clients: list[EnaioClient] = []
+    extra: dict[str, object] = {}
+    if variant == "documented":
+        extra["objdef_file"] = str(default_site_path())
+
+    def make(server: EmulatorServer, user: str = "alice") -> EnaioClient:
+        client = EnaioClient(make_settings(server, interface, user, **extra))
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
 
 
 @pytest.fixture

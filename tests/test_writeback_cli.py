@@ -4,38 +4,23 @@ own exit codes, `jobcenter export`; one line on stderr, never a traceback, no pe
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-import pytest
 import yaml
 from click.testing import CliRunner
 
 from connector.config import Interface
 from connector.enaio.client import EnaioClient
-from connector.enaio.emulator.server import EmulatorServer, build_state
+from connector.enaio.emulator.server import EmulatorServer
 from connector.enaio.emulator.state import Variant
 from connector.enaio.objdef import default_site_path
 from jobs.cli import main
 from jobs.writeback import parse_plan
-from tests.conftest import INTERFACES, TEST_USERS, make_settings
+from tests.conftest import TEST_USERS, make_settings
 from tests.writeback_data import seed_client, seed_consent, seed_plan
 
 AZ = "IM-T-0001"
-
-
-@pytest.fixture(params=INTERFACES)
-def iface(request: pytest.FixtureRequest) -> Interface:
-    value: Interface = request.param
-    return value
-
-
-@pytest.fixture
-def fresh(variant: Variant) -> Iterator[EmulatorServer]:
-    state = build_state(users=dict(TEST_USERS), variant=variant)
-    with EmulatorServer(state) as server:
-        yield server
 
 
 def env(
@@ -61,11 +46,11 @@ def run(args: list[str], environment: dict[str, str]) -> tuple[int, str, str]:
 
 
 def test_template_dry_run_put_and_repeat(
-    fresh: EmulatorServer, iface: Interface, variant: Variant, tmp_path: Path
+    any_emulator: EmulatorServer, interface: Interface, variant: Variant, tmp_path: Path
 ) -> None:
-    seeded = seed_client(fresh, AZ, closed_case=True)
-    previous = seed_plan(fresh, seeded.case)
-    environment = env(fresh, iface, variant)
+    seeded = seed_client(any_emulator, AZ, closed_case=True)
+    previous = seed_plan(any_emulator, seeded.case)
+    environment = env(any_emulator, interface, variant)
 
     code, out, err = run(["plan", "template", "--aktenzeichen", AZ], environment)
     assert code == 0, err
@@ -78,7 +63,7 @@ def test_template_dry_run_put_and_repeat(
     data["erstellt_am"] = data["vereinbart_am"] = "2018-11-12"
     plan_path = tmp_path / "plan.yaml"
     plan_path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    seq = fresh.state.store.max_seq()
+    seq = any_emulator.state.store.max_seq()
 
     code, out, err = run(["plan", "put", str(plan_path), "--dry-run"], environment)
     assert code == 0, err
@@ -86,7 +71,7 @@ def test_template_dry_run_put_and_repeat(
     assert payload["aktion"] == "fortschreibung"
     assert payload["indexdaten"]["PLANVERSION"] == 1
     assert payload["ziel"]["beratungsfall_id"] == seeded.case
-    assert fresh.state.store.max_seq() == seq
+    assert any_emulator.state.store.max_seq() == seq
 
     code, out, err = run(["plan", "put", str(plan_path)], environment)
     assert code == 0, err
@@ -99,11 +84,13 @@ def test_template_dry_run_put_and_repeat(
 
 
 def test_checked_out_plan_exit_code_6_and_jobcenter_refusal_exit_code_8(
-    fresh: EmulatorServer, iface: Interface, variant: Variant, tmp_path: Path
+    any_emulator: EmulatorServer, interface: Interface, variant: Variant, tmp_path: Path
 ) -> None:
-    seeded = seed_client(fresh, AZ)
-    previous = seed_plan(fresh, seeded.case)
-    with EnaioClient(make_settings(fresh, iface, "bob", objdef_file=str(default_site_path()))) as bob:
+    seeded = seed_client(any_emulator, AZ)
+    previous = seed_plan(any_emulator, seeded.case)
+    with EnaioClient(
+        make_settings(any_emulator, interface, "bob", objdef_file=str(default_site_path()))
+    ) as bob:
         bob.api.checkout(previous)
     plan_path = tmp_path / "plan.yaml"
     plan_path.write_text(
@@ -112,19 +99,19 @@ def test_checked_out_plan_exit_code_6_and_jobcenter_refusal_exit_code_8(
         "ziele:\n  - {handlungsfeld: SPRACHE, ziel: Kurs, zielstatus: OFFEN}\n",
         encoding="utf-8",
     )
-    seq = fresh.state.store.max_seq()
+    seq = any_emulator.state.store.max_seq()
 
-    code, out, err = run(["plan", "put", str(plan_path)], env(fresh, iface, variant))
+    code, out, err = run(["plan", "put", str(plan_path)], env(any_emulator, interface, variant))
     assert code == 6
     assert err.startswith("error: plan document")
     assert "bob" in err
     assert "Traceback" not in err
-    assert fresh.state.store.max_seq() == seq
+    assert any_emulator.state.store.max_seq() == seq
 
     out_dir = tmp_path / "jc"
     code, out, err = run(
         ["jobcenter", "export", "--aktenzeichen", AZ, "--date", "15.10.2018", "--out", str(out_dir)],
-        env(fresh, iface, variant),
+        env(any_emulator, interface, variant),
     )
     assert code == 8
     assert "no consent AUSTAUSCH_JOBCENTER" in err
@@ -132,15 +119,15 @@ def test_checked_out_plan_exit_code_6_and_jobcenter_refusal_exit_code_8(
 
     code, out, err = run(
         ["jobcenter", "export", "--aktenzeichen", "IM-T-9999", "--out", str(out_dir)],
-        env(fresh, iface, variant),
+        env(any_emulator, interface, variant),
     )
     assert code == 2
     assert err == "error: no client folder with Aktenzeichen IM-T-9999\n"
 
-    seed_consent(fresh, seeded.case, erteilt=date(2018, 9, 1))
+    seed_consent(any_emulator, seeded.case, erteilt=date(2018, 9, 1))
     code, out, err = run(
         ["jobcenter", "export", "--aktenzeichen", AZ, "--date", "2018-10-15", "--out", str(out_dir)],
-        env(fresh, iface, variant),
+        env(any_emulator, interface, variant),
     )
     assert code == 0, err
     assert Path(out.splitlines()[0]).name == "jobcenter_IM-T-0001_2018-10-15.json"

@@ -4,23 +4,19 @@ rule itself with hand-built consents and the day arithmetic in comments."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from connector.config import Interface
 from connector.enaio.client import EnaioClient
-from connector.enaio.emulator.server import EmulatorServer, build_state
-from connector.enaio.emulator.state import Variant
+from connector.enaio.emulator.server import EmulatorServer
 from connector.enaio.interface import NewObject
-from connector.enaio.objdef import default_site_path
 from jobs.writeback import AuditLog, ChangedError, ConsentError, JobcenterExport, consent_on
 from mappings import load_profile
 from schemas import Einwilligung
-from tests.conftest import INTERFACES, TEST_USERS, make_settings
 from tests.writeback_data import STAFF, DropInsertAnswer, seed_client, seed_consent
 
 AZ = "IM-T-0001"
@@ -68,34 +64,6 @@ def test_consent_rule_by_hand() -> None:
     assert consent_on([], DAY).reason == "none"
 
 
-@pytest.fixture(params=INTERFACES)
-def iface(request: pytest.FixtureRequest) -> Interface:
-    value: Interface = request.param
-    return value
-
-
-@pytest.fixture
-def fresh(variant: Variant) -> Iterator[EmulatorServer]:
-    state = build_state(users=dict(TEST_USERS), variant=variant)
-    with EmulatorServer(state) as server:
-        yield server
-
-
-@pytest.fixture
-def connect(iface: Interface, variant: Variant) -> Iterator[Callable[..., EnaioClient]]:
-    clients: list[EnaioClient] = []
-    extra = {"objdef_file": str(default_site_path())} if variant == "documented" else {}
-
-    def make(server: EmulatorServer) -> EnaioClient:
-        client = EnaioClient(make_settings(server, iface, "alice", **extra))
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
-
-
 def handovers(server: EmulatorServer) -> list[Any]:
     return list(server.state.store.iter_all("IM_JC_DATEN"))
 
@@ -120,29 +88,29 @@ PERSONAL = ("Haddad", "Rania", "1990", AZ, "Pflegehilfe", "Krankenpflege")
     ],
 )
 def test_refused_without_active_consent_and_nothing_handed_over(
-    fresh: EmulatorServer,
+    any_emulator: EmulatorServer,
     connect: Callable[..., EnaioClient],
     tmp_path: Path,
     consent_kwargs: dict[str, Any],
     reason: str,
     says: str,
 ) -> None:
-    seeded = seed_client(fresh, AZ)
+    seeded = seed_client(any_emulator, AZ)
     if consent_kwargs:
-        seed_consent(fresh, seeded.case, **consent_kwargs)
+        seed_consent(any_emulator, seeded.case, **consent_kwargs)
     # a consent for another purpose never opens the hand-over
-    seed_consent(fresh, seeded.case, erteilt=date(2018, 9, 1), zweck="EVALUATION")
+    seed_consent(any_emulator, seeded.case, erteilt=date(2018, 9, 1), zweck="EVALUATION")
     audit = AuditLog(tmp_path / "audit.jsonl")
-    seq = fresh.state.store.max_seq()
+    seq = any_emulator.state.store.max_seq()
 
     with pytest.raises(ConsentError) as caught:
-        JobcenterExport(connect(fresh), PROFILE, audit).export(AZ, DAY, tmp_path / "out")
+        JobcenterExport(connect(any_emulator), PROFILE, audit).export(AZ, DAY, tmp_path / "out")
 
     assert caught.value.reason == reason
     assert caught.value.exit_code == 8
     assert says in str(caught.value)
-    assert fresh.state.store.max_seq() == seq  # nothing filed
-    assert handovers(fresh) == []
+    assert any_emulator.state.store.max_seq() == seq  # nothing filed
+    assert handovers(any_emulator) == []
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
     entries = audit.entries()
     assert [(e["aktion"], e["ergebnis"], e["grund"]) for e in entries] == [
@@ -154,12 +122,14 @@ def test_refused_without_active_consent_and_nothing_handed_over(
 
 
 def test_handover_with_consent_is_filed_written_and_audited_once(
-    fresh: EmulatorServer, connect: Callable[..., EnaioClient], tmp_path: Path
+    any_emulator: EmulatorServer, connect: Callable[..., EnaioClient], tmp_path: Path
 ) -> None:
-    seeded = seed_client(fresh, AZ, sprachniveau="B1")
-    consent_id = seed_consent(fresh, seeded.case, erteilt=date(2018, 9, 1), gueltig_bis=date(2019, 8, 31))
+    seeded = seed_client(any_emulator, AZ, sprachniveau="B1")
+    consent_id = seed_consent(
+        any_emulator, seeded.case, erteilt=date(2018, 9, 1), gueltig_bis=date(2019, 8, 31)
+    )
     # an earlier hand-over in the case file gives the form's answers; the German level is the client's now
-    fresh.state.store.insert(
+    any_emulator.state.store.insert(
         "IM_JC_DATEN",
         seeded.case,
         {
@@ -172,7 +142,7 @@ def test_handover_with_consent_is_filed_written_and_audited_once(
         user=STAFF,
     )
     audit = AuditLog(tmp_path / "audit.jsonl")
-    client = connect(fresh)
+    client = connect(any_emulator)
     job = JobcenterExport(client, PROFILE, audit)
 
     done = job.export(AZ, DAY, tmp_path / "out", answers={"anerkennungsverfahren": "BEANTRAGT"})
@@ -205,18 +175,18 @@ def test_handover_with_consent_is_filed_written_and_audited_once(
     assert not any(value in raw for value in PERSONAL)
 
     # the same hand-over again: the filed document is found, nothing new in enaio, audited as such
-    seq = fresh.state.store.max_seq()
+    seq = any_emulator.state.store.max_seq()
     again = job.export(AZ, DAY, tmp_path / "out", answers={"anerkennungsverfahren": "BEANTRAGT"})
     assert again.reused
     assert again.document_id == done.document_id
-    assert fresh.state.store.max_seq() == seq
+    assert any_emulator.state.store.max_seq() == seq
     assert [e["ergebnis"] for e in audit.entries()] == ["uebergeben", "bereits_abgelegt"]
-    assert len(handovers(fresh)) == 2  # the earlier one by hand and ours
+    assert len(handovers(any_emulator)) == 2  # the earlier one by hand and ours
 
     # other answers for a day already handed over: refused, not a second document
     with pytest.raises(ChangedError):
         job.export(AZ, DAY, tmp_path / "out", answers={"anerkennungsverfahren": "ANERKANNT"})
-    assert fresh.state.store.max_seq() == seq
+    assert any_emulator.state.store.max_seq() == seq
     last = audit.entries()[-1]
     assert (last["ergebnis"], last["grund"], last["dokument_id"]) == (
         "verweigert",
@@ -227,13 +197,13 @@ def test_handover_with_consent_is_filed_written_and_audited_once(
 
 
 def test_lost_answer_of_the_filed_handover_gives_exactly_one_document(
-    fresh: EmulatorServer, connect: Callable[..., EnaioClient], tmp_path: Path
+    any_emulator: EmulatorServer, connect: Callable[..., EnaioClient], tmp_path: Path
 ) -> None:
-    seeded = seed_client(fresh, AZ)
-    seed_consent(fresh, seeded.case, erteilt=date(2018, 9, 1))
-    client = connect(fresh)
+    seeded = seed_client(any_emulator, AZ)
+    seed_consent(any_emulator, seeded.case, erteilt=date(2018, 9, 1))
+    client = connect(any_emulator)
     client.object_definition()  # read once per client; not part of an insert from then on
-    proxy = DropInsertAnswer(client.api, fresh)
+    proxy = DropInsertAnswer(client.api, any_emulator)
     client.api = proxy
     proxy.calibrate(NewObject("IM_JC_DATEN", seeded.case, {"UEBERMITTELT_AM": date(2018, 9, 2)}))
     proxy.armed = True
@@ -241,9 +211,9 @@ def test_lost_answer_of_the_filed_handover_gives_exactly_one_document(
 
     done = JobcenterExport(client, PROFILE, audit).export(AZ, DAY, tmp_path / "out")
 
-    assert fresh.state.faults.stats()["injected"] == 1  # the answer of the committed insert was lost
+    assert any_emulator.state.faults.stats()["injected"] == 1  # the answer of the committed insert was lost
     assert proxy.inserts == 1  # the hand-over was sent once; the search by (case, day) found it
-    mine = [o for o in handovers(fresh) if o.fields.get("UEBERMITTELT_AM") == DAY]
+    mine = [o for o in handovers(any_emulator) if o.fields.get("UEBERMITTELT_AM") == DAY]
     assert [o.id for o in mine] == [done.document_id]
     assert [e["ergebnis"] for e in audit.entries()] == ["uebergeben"]
     assert done.path.exists()

@@ -3,59 +3,25 @@ personalities, each test against a fresh emulator with a hand-built case file (t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import pytest
 
-from connector.config import Interface
 from connector.enaio.client import EnaioClient
-from connector.enaio.emulator.server import EmulatorServer, build_state
-from connector.enaio.emulator.state import Variant
+from connector.enaio.emulator.server import EmulatorServer
 from connector.enaio.interface import NewObject
-from connector.enaio.objdef import default_site_path
 from connector.enaio.query import Query
 from connector.errors import TransientError
 from jobs.writeback import ChangedError, CheckedOutError, PlanWriter, parse_plan, put_plan
 from mappings import Quarantine, RecordReader, load_profile
 from schemas import Integrationsplan
 from schemas.enums import Planstatus
-from tests.conftest import INTERFACES, TEST_USERS, make_settings
 from tests.writeback_data import PLAN_FILE, DropInsertAnswer, seed_client, seed_consent, seed_plan
 
 AZ = "IM-T-0001"
 PROFILE = load_profile()
-
-
-@pytest.fixture(params=INTERFACES)
-def iface(request: pytest.FixtureRequest) -> Interface:
-    value: Interface = request.param
-    return value
-
-
-@pytest.fixture
-def fresh(variant: Variant) -> Iterator[EmulatorServer]:
-    """A fresh emulator per test (writes), in each personality."""
-    state = build_state(users=dict(TEST_USERS), variant=variant)
-    with EmulatorServer(state) as server:
-        yield server
-
-
-@pytest.fixture
-def connect(iface: Interface, variant: Variant) -> Iterator[Callable[..., EnaioClient]]:
-    clients: list[EnaioClient] = []
-    # osrest's objdef/global is not readable XML on a documented server: the site's export is configured
-    extra = {"objdef_file": str(default_site_path())} if variant == "documented" else {}
-
-    def make(server: EmulatorServer, user: str = "alice") -> EnaioClient:
-        client = EnaioClient(make_settings(server, iface, user, **extra))
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
 
 
 def plan_file(**changes: Any) -> Any:
@@ -74,13 +40,13 @@ def plans_in(server: EmulatorServer, case: int) -> list[Any]:
 
 
 def test_create_first_plan_is_indistinguishable_from_a_hand_made_one(
-    fresh: EmulatorServer, connect: Callable[..., EnaioClient], tmp_path: Any
+    any_emulator: EmulatorServer, connect: Callable[..., EnaioClient], tmp_path: Any
 ) -> None:
     # case A gets a plan made by hand in enaio, case B the same plan from the connector
-    hand = seed_client(fresh, "IM-T-0009")
-    hand_plan = seed_plan(fresh, hand.case)
-    mine = seed_client(fresh, AZ)
-    client = connect(fresh)
+    hand = seed_client(any_emulator, "IM-T-0009")
+    hand_plan = seed_plan(any_emulator, hand.case)
+    mine = seed_client(any_emulator, AZ)
+    client = connect(any_emulator)
 
     action = put_plan(client, PROFILE, plan_file())
 
@@ -117,11 +83,11 @@ def test_create_first_plan_is_indistinguishable_from_a_hand_made_one(
 
 
 def test_fortschreibung_creates_next_version_and_marks_only_the_status_of_the_previous(
-    fresh: EmulatorServer, connect: Callable[..., EnaioClient]
+    any_emulator: EmulatorServer, connect: Callable[..., EnaioClient]
 ) -> None:
-    seeded = seed_client(fresh, AZ)
-    previous_id = seed_plan(fresh, seeded.case)
-    client = connect(fresh)
+    seeded = seed_client(any_emulator, AZ)
+    previous_id = seed_plan(any_emulator, seeded.case)
+    client = connect(any_emulator)
     before = client.get(previous_id)
     history_before = client.api.history(previous_id)
 
@@ -135,7 +101,7 @@ def test_fortschreibung_creates_next_version_and_marks_only_the_status_of_the_pr
 
     assert action.kind == "fortschreibung"
     assert action.version == 1  # previous version 0 + 1
-    plans = plans_in(fresh, seeded.case)
+    plans = plans_in(any_emulator, seeded.case)
     assert [p.id for p in plans] == [previous_id, action.document_id]
     new = client.get(action.document_id or 0)
     assert new.fields["PLANVERSION"] == 1
@@ -153,27 +119,27 @@ def test_fortschreibung_creates_next_version_and_marks_only_the_status_of_the_pr
     assert history_after[-1].user == "alice"
 
     # the same command again finds its plan and writes nothing
-    seq = fresh.state.store.max_seq()
+    seq = any_emulator.state.store.max_seq()
     again = put_plan(
         client, PROFILE, plan_file(erstellt_am="2018-11-09", vereinbart_am="2018-11-12", ziele=goals)
     )
     assert again.kind == "unchanged"
     assert again.document_id == action.document_id
-    assert fresh.state.store.max_seq() == seq
+    assert any_emulator.state.store.max_seq() == seq
 
 
 def test_draft_is_updated_in_place_only_in_managed_fields(
-    fresh: EmulatorServer, connect: Callable[..., EnaioClient]
+    any_emulator: EmulatorServer, connect: Callable[..., EnaioClient]
 ) -> None:
-    seeded = seed_client(fresh, AZ)
-    draft = seed_plan(fresh, seeded.case, PLANSTATUS="ENTWURF", VEREINBART_AM=None)
-    client = connect(fresh)
+    seeded = seed_client(any_emulator, AZ)
+    draft = seed_plan(any_emulator, seeded.case, PLANSTATUS="ENTWURF", VEREINBART_AM=None)
+    client = connect(any_emulator)
 
     action = put_plan(client, PROFILE, plan_file())
 
     assert action.kind == "update_draft"
     assert action.document_id == draft
-    assert [p.id for p in plans_in(fresh, seeded.case)] == [draft]
+    assert [p.id for p in plans_in(any_emulator, seeded.case)] == [draft]
     obj = client.get(draft)
     assert obj.fields["PLANSTATUS"] == "VEREINBART"
     assert obj.fields["VEREINBART_AM"] == date(2018, 5, 9)
@@ -181,16 +147,16 @@ def test_draft_is_updated_in_place_only_in_managed_fields(
 
 
 def test_dry_run_writes_nothing_and_shows_the_exact_payload(
-    fresh: EmulatorServer, connect: Callable[..., EnaioClient]
+    any_emulator: EmulatorServer, connect: Callable[..., EnaioClient]
 ) -> None:
-    seeded = seed_client(fresh, AZ)
-    previous_id = seed_plan(fresh, seeded.case)
-    client = connect(fresh)
-    seq = fresh.state.store.max_seq()
+    seeded = seed_client(any_emulator, AZ)
+    previous_id = seed_plan(any_emulator, seeded.case)
+    client = connect(any_emulator)
+    seq = any_emulator.state.store.max_seq()
 
     action = put_plan(client, PROFILE, next_plan(), dry_run=True)
 
-    assert fresh.state.store.max_seq() == seq  # nothing written
+    assert any_emulator.state.store.max_seq() == seq  # nothing written
     assert action.document_id is None
     payload = action.payload()
     assert payload["aktion"] == "fortschreibung"
@@ -229,14 +195,14 @@ def test_dry_run_writes_nothing_and_shows_the_exact_payload(
 
 
 def test_checked_out_previous_plan_stops_the_put_and_nothing_is_written(
-    fresh: EmulatorServer, connect: Callable[..., EnaioClient]
+    any_emulator: EmulatorServer, connect: Callable[..., EnaioClient]
 ) -> None:
-    seeded = seed_client(fresh, AZ)
-    previous_id = seed_plan(fresh, seeded.case)
-    bob = connect(fresh, "bob")
+    seeded = seed_client(any_emulator, AZ)
+    previous_id = seed_plan(any_emulator, seeded.case)
+    bob = connect(any_emulator, "bob")
     bob.api.checkout(previous_id)
-    alice = connect(fresh)
-    seq = fresh.state.store.max_seq()
+    alice = connect(any_emulator)
+    seq = any_emulator.state.store.max_seq()
 
     with pytest.raises(CheckedOutError) as caught:
         put_plan(alice, PROFILE, next_plan())
@@ -245,8 +211,8 @@ def test_checked_out_previous_plan_stops_the_put_and_nothing_is_written(
     assert "bob" in str(caught.value)
     assert caught.value.holder in ("bob", None)
     assert caught.value.exit_code == 6
-    assert fresh.state.store.max_seq() == seq
-    assert [p.id for p in plans_in(fresh, seeded.case)] == [previous_id]
+    assert any_emulator.state.store.max_seq() == seq
+    assert [p.id for p in plans_in(any_emulator, seeded.case)] == [previous_id]
     assert client_status(alice, previous_id) == "VEREINBART"
 
 
@@ -255,39 +221,41 @@ def client_status(client: EnaioClient, object_id: int) -> object:
 
 
 def test_change_since_read_is_a_conflict_not_an_overwrite(
-    fresh: EmulatorServer, connect: Callable[..., EnaioClient]
+    any_emulator: EmulatorServer, connect: Callable[..., EnaioClient]
 ) -> None:
-    seeded = seed_client(fresh, AZ)
-    previous_id = seed_plan(fresh, seeded.case)
-    alice = connect(fresh)
+    seeded = seed_client(any_emulator, AZ)
+    previous_id = seed_plan(any_emulator, seeded.case)
+    alice = connect(any_emulator)
     writer = PlanWriter(alice, PROFILE)
     action = writer.prepare(next_plan())
     # a person edits the previous plan between the connector's read and its write; enaio keeps whole
     # seconds, so wait until the stamp differs
     stamp = alice.get(previous_id).modified
     while True:
-        fresh.state.store.update(previous_id, {"NAECHSTE_UEBERPRUEFUNG": date(2018, 12, 1)}, user="im01")
+        any_emulator.state.store.update(
+            previous_id, {"NAECHSTE_UEBERPRUEFUNG": date(2018, 12, 1)}, user="im01"
+        )
         if alice.get(previous_id).modified != stamp:
             break
-    seq = fresh.state.store.max_seq()
+    seq = any_emulator.state.store.max_seq()
 
     with pytest.raises(ChangedError) as caught:
         writer.write(action)
 
     assert caught.value.exit_code == 7
-    assert fresh.state.store.max_seq() == seq
+    assert any_emulator.state.store.max_seq() == seq
     assert client_status(alice, previous_id) == "VEREINBART"
     assert alice.get(previous_id).fields["NAECHSTE_UEBERPRUEFUNG"] == date(2018, 12, 1)
-    assert [p.id for p in plans_in(fresh, seeded.case)] == [previous_id]
+    assert [p.id for p in plans_in(any_emulator, seeded.case)] == [previous_id]
 
 
 def test_lost_answer_of_a_committed_create_gives_exactly_one_plan(
-    fresh: EmulatorServer, connect: Callable[..., EnaioClient]
+    any_emulator: EmulatorServer, connect: Callable[..., EnaioClient]
 ) -> None:
-    seeded = seed_client(fresh, AZ)
-    previous_id = seed_plan(fresh, seeded.case)
-    client = connect(fresh)
-    proxy = DropInsertAnswer(client.api, fresh)
+    seeded = seed_client(any_emulator, AZ)
+    previous_id = seed_plan(any_emulator, seeded.case)
+    client = connect(any_emulator)
+    proxy = DropInsertAnswer(client.api, any_emulator)
     client.api = proxy
     kontakt = NewObject(
         "IM_KONTAKT",
@@ -300,15 +268,15 @@ def test_lost_answer_of_a_committed_create_gives_exactly_one_plan(
     proxy.armed = True
     with pytest.raises(TransientError):
         client.api.insert(kontakt)
-    assert fresh.state.store.count("IM_KONTAKT") == 2
-    assert fresh.state.faults.stats()["injected"] == 1
+    assert any_emulator.state.store.count("IM_KONTAKT") == 2
+    assert any_emulator.state.faults.stats()["injected"] == 1
 
     proxy.armed, proxy.inserts = True, 0
     action = put_plan(client, PROFILE, next_plan())
 
-    assert fresh.state.faults.stats()["injected"] == 1  # the create's answer was lost
+    assert any_emulator.state.faults.stats()["injected"] == 1  # the create's answer was lost
     assert proxy.inserts == 1  # sent once; the search by (case, PLANVERSION) found it
-    plans = plans_in(fresh, seeded.case)
+    plans = plans_in(any_emulator, seeded.case)
     assert [p.id for p in plans] == [previous_id, action.document_id]
     assert [p.fields["PLANVERSION"] for p in plans] == [0, 1]
     assert client.get(previous_id).fields["PLANSTATUS"] == "FORTGESCHRIEBEN"
@@ -317,12 +285,12 @@ def test_lost_answer_of_a_committed_create_gives_exactly_one_plan(
 
 
 def test_create_lost_before_the_server_ran_it_is_sent_again_once(
-    fresh: EmulatorServer, connect: Callable[..., EnaioClient]
+    any_emulator: EmulatorServer, connect: Callable[..., EnaioClient]
 ) -> None:
-    seeded = seed_client(fresh, AZ)
-    client = connect(fresh)
+    seeded = seed_client(any_emulator, AZ)
+    client = connect(any_emulator)
     client.object_definition()
-    proxy = DropInsertAnswer(client.api, fresh)
+    proxy = DropInsertAnswer(client.api, any_emulator)
     client.api = proxy
     proxy.calibrate(
         NewObject(
@@ -335,22 +303,22 @@ def test_create_lost_before_the_server_ran_it_is_sent_again_once(
 
     action = put_plan(client, PROFILE, plan_file())
 
-    assert fresh.state.faults.stats()["injected"] == 1  # the first create never reached the store
+    assert any_emulator.state.faults.stats()["injected"] == 1  # the first create never reached the store
     assert proxy.inserts == 2  # searched, not found, sent again
-    assert [p.id for p in plans_in(fresh, seeded.case)] == [action.document_id]
+    assert [p.id for p in plans_in(any_emulator, seeded.case)] == [action.document_id]
 
 
 def test_open_case_is_chosen_and_closed_cases_are_left_alone(
-    fresh: EmulatorServer, connect: Callable[..., EnaioClient]
+    any_emulator: EmulatorServer, connect: Callable[..., EnaioClient]
 ) -> None:
-    seeded = seed_client(fresh, AZ, closed_case=True)
-    client = connect(fresh)
+    seeded = seed_client(any_emulator, AZ, closed_case=True)
+    client = connect(any_emulator)
     action = put_plan(client, PROFILE, plan_file())
     assert action.case.case.id == seeded.case
     assert client.get(action.document_id or 0).fields["PLANSTATUS"] == Planstatus.VEREINBART.value
 
 
-def test_consent_seed_helper_is_not_a_plan(fresh: EmulatorServer) -> None:
-    seeded = seed_client(fresh, AZ)
-    seed_consent(fresh, seeded.case, erteilt=date(2018, 5, 2))
-    assert plans_in(fresh, seeded.case) == []
+def test_consent_seed_helper_is_not_a_plan(any_emulator: EmulatorServer) -> None:
+    seeded = seed_client(any_emulator, AZ)
+    seed_consent(any_emulator, seeded.case, erteilt=date(2018, 5, 2))
+    assert plans_in(any_emulator, seeded.case) == []
