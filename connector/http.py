@@ -18,6 +18,7 @@ import email.utils
 import logging
 import socket
 import ssl
+import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -230,6 +231,9 @@ class HttpTransport:
         self._relogin = relogin
         self._sleep = sleep
         self.session = build_session(options, auth)
+        self.lock = threading.RLock()
+        """Held for each exchange (retries included), so a prefetch worker and its caller never share the
+        session at the same moment."""
 
     def close(self) -> None:
         self.session.close()
@@ -278,9 +282,10 @@ class HttpTransport:
                 raise error
             return response
 
-        return retry_policy(self.options.retry, operation, idempotent=idempotent, sleep=self._sleep)(
-            send_once
-        )
+        with self.lock:
+            return retry_policy(self.options.retry, operation, idempotent=idempotent, sleep=self._sleep)(
+                send_once
+            )
 
     def _send(self, method: str, url: str, operation: str, stream: bool, **kwargs: Any) -> requests.Response:
         # Rewind file-like bodies so a retry sends the whole body again.
