@@ -35,7 +35,16 @@ from schemas import (
     Mitarbeitende,
 )
 
-__all__ = ["PSEUDONYM_FIELD", "KennzahlenInput", "KennzahlenResult", "StaffRow", "compute", "not_computed"]
+__all__ = [
+    "PSEUDONYM_FIELD",
+    "KennzahlenInput",
+    "KennzahlenResult",
+    "StaffRow",
+    "collect",
+    "compute",
+    "compute_facts",
+    "not_computed",
+]
 
 PSEUDONYM_FIELD = "integrationsmanager"
 _DIM_ORDER = {name: index for index, name in enumerate(DIMENSION_LABELS)}
@@ -147,7 +156,14 @@ def compute(
 ) -> KennzahlenResult:
     """All Kennzahlen of `period`. `unavailable` names entities the site does not map: their input is empty
     and the Kennzahlen that need them are left out (`not_computed`), never reported as 0."""
-    skipped = not_computed(unavailable, params)
+    facts = collect(data, period, params)
+    return compute_facts(
+        facts, pseudonymizer, quarantine=data.quarantine, unavailable=unavailable, labels=labels
+    )
+
+
+def collect(data: KennzahlenInput, period: Period, params: KennzahlenParams) -> Facts:
+    """Consume the streams (this is where a live job reads enaio) into the compact facts of `period`."""
     facts = Facts(period, params)
     facts.add_mitarbeitende(data.mitarbeitende)
     facts.add_klienten(data.klienten)
@@ -155,10 +171,24 @@ def compute(
     facts.add_kontakte(data.kontakte)
     facts.add_plaene(data.plaene)
     facts.add_einwilligungen(data.einwilligungen)
+    return facts
+
+
+def compute_facts(
+    facts: Facts,
+    pseudonymizer: Pseudonymizer,
+    *,
+    quarantine: Quarantine | None = None,
+    unavailable: Collection[str] = (),
+    labels: Mapping[str, Mapping[str, str]] | None = None,
+) -> KennzahlenResult:
+    """Everything after the read: the rules over `facts`, suppression, pseudonyms, the staff sheet."""
+    period, params = facts.period, facts.params
+    skipped = not_computed(unavailable, params)
     uncounted = Uncounted()
     raw = evaluate(facts, uncounted)
-    if data.quarantine is not None:
-        _note_quarantine(data.quarantine, uncounted)
+    if quarantine is not None:
+        _note_quarantine(quarantine, uncounted)
     values = _records({k: v for k, v in raw.items() if k not in skipped}, period, params, pseudonymizer)
     staff, total = _staff_rows(raw, facts)
     merged: dict[str, dict[str, str]] = {dim: dict(by_value) for dim, by_value in (labels or {}).items()}

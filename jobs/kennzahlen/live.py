@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import tempfile
+import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Final, TypeVar
 
+from connector.config import Settings
 from connector.enaio.objdef import ObjectDefinition
-from jobs.kennzahlen.compute import KennzahlenInput
+from jobs.kennzahlen.compute import KennzahlenInput, collect, compute_facts
+from jobs.kennzahlen.periods import Period
 from mappings import MappingProfile, RecordReader
 from schemas import Beratungsfall, Einwilligung, Integrationsplan, Klient, Kontakt, Mitarbeitende, Record
 
-__all__ = ["Sink", "catalogue_labels", "reader_input", "tap"]
+__all__ = ["Sink", "benchmark_split", "catalogue_labels", "reader_input", "tap"]
 
 _LABELLED: Final[Mapping[str, tuple[tuple[str, str], ...]]] = {
     "regionalteam": (("beratungsfall", "regionalteam"), ("mitarbeitende", "regionalteam")),
@@ -98,3 +103,52 @@ def catalogue_labels(objdef: ObjectDefinition, profile: MappingProfile) -> dict[
             for key in catalogue.rows:
                 target.setdefault(key, catalogue.label(key, objdef.default_language))
     return labels
+
+
+def benchmark_split(
+    settings: Settings, period: Period, *, formats: Sequence[str] = ("json", "csv")
+) -> dict[str, float | int]:
+    """The Kennzahlen job's stages timed apart, for `benchmarks/suite.py` (kind ``kennzahlen``).
+
+    ``read_seconds``: enaio read through the mapping layer into the compact facts (the job streams the
+    records into them, so building the facts is part of the read); ``compute_seconds``: rules, suppression,
+    pseudonyms, staff sheet; ``write_seconds``: `formats` written into a temporary directory;
+    ``after_read_seconds``: the last two together. Same steps as `job.run_kennzahlen`, without the manifest
+    and the publishing; pseudonyms under the demo key.
+    """
+    from connector.enaio.client import EnaioClient
+    from connector.pseudonym import DEMO_KEY, Pseudonymizer
+    from jobs.kennzahlen.job import entities_to_read
+    from jobs.kennzahlen.outputs import stage_outputs
+    from jobs.kennzahlen.params import load_params
+    from jobs.kennzahlen.staging import Staging
+    from mappings import Quarantine, load_profile
+
+    params = load_params()
+    profile = load_profile(settings.mapping_profile)
+    mapped, unavailable = entities_to_read(profile)
+    quarantine = Quarantine()
+    counts: Counter[str] = Counter()
+    started = time.perf_counter()
+    with EnaioClient(settings) as client:
+        reader = RecordReader(client, profile, quarantine=quarantine)
+        facts = collect(reader_input(reader, mapped=mapped, counts=counts), period, params)
+        labels = catalogue_labels(client.object_definition(), profile)
+    read = time.perf_counter()
+    result = compute_facts(
+        facts, Pseudonymizer(DEMO_KEY), quarantine=quarantine, unavailable=unavailable, labels=labels
+    )
+    computed = time.perf_counter()
+    with tempfile.TemporaryDirectory() as out, Staging(Path(out)) as staging:
+        stage_outputs(result, staging, formats)
+        staging.commit()
+    written = time.perf_counter()
+    return {
+        "records": sum(counts.values()),
+        "persons": counts["klient"],
+        "values": len(result.values),
+        "read_seconds": round(read - started, 2),
+        "compute_seconds": round(computed - read, 2),
+        "write_seconds": round(written - computed, 2),
+        "after_read_seconds": round(written - read, 2),
+    }
