@@ -9,6 +9,7 @@ import contextlib
 import json
 import logging
 import re
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -46,6 +47,7 @@ from connector.enaio.model import EnaioObject, FieldValue, FileInfo, ObjectKind
 from connector.enaio.objdef import ObjectDefinition, ObjectType, UnknownObjectTypeError, load_objdef
 from connector.enaio.query import Deleted, Query, System, eq
 from connector.errors import ResponseFormatError, ValidationError
+from connector.prefetch import prefetched
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +60,8 @@ def _ignore_skipped(skipped: SkippedField) -> None:
 
 
 class DmsClient:
-    """One DMS service connection; not thread-safe (one ``requests.Session``)."""
+    """One DMS service connection; not thread-safe (one ``requests.Session``). A search's own requests run on
+    a prefetch worker; the transport's lock serializes them with any other call made meanwhile."""
 
     interface = "dms"
     ancestor_batch = 500
@@ -75,6 +78,8 @@ class DmsClient:
         """Per object type: optional system properties the server refused in SELECT (learnt once per run)."""
         self._refused_filters: dict[str, set[str]] = {}
         """Per object type: location properties the server refused in conditions."""
+        self._learning = threading.Lock()
+        """Guards the two above: a prefetch worker learns while the caller may compile a nested search."""
 
     # -- metadata ------------------------------------------------------------------------------
 
@@ -178,7 +183,8 @@ class DmsClient:
             yield from self._filter_locally(query, filters, on_skipped)
 
     def _filters_refused(self, object_type: ObjectType, filters: Sequence[tuple[System, Query]]) -> bool:
-        refused = self._refused_filters.get(object_type.internal, set())
+        with self._learning:
+            refused = set(self._refused_filters.get(object_type.internal, ()))
         return any(all(name in refused for name in FILTER_CANDIDATES[system]) for system, _ in filters)
 
     def _filter_locally(
@@ -232,13 +238,11 @@ class DmsClient:
     def _compile(
         self, query: Query, object_type: ObjectType, ancestors: Sequence[tuple[System, Sequence[int]]]
     ) -> CompiledSearch:
+        with self._learning:
+            refused = frozenset(self._refused.get(object_type.internal, ()))
+            refused_filters = frozenset(self._refused_filters.get(object_type.internal, ()))
         return compile_search(
-            query,
-            object_type,
-            self.tz,
-            ancestors,
-            refused=frozenset(self._refused.get(object_type.internal, ())),
-            refused_filters=frozenset(self._refused_filters.get(object_type.internal, ())),
+            query, object_type, self.tz, ancestors, refused=refused, refused_filters=refused_filters
         )
 
     def _learn(self, object_type: ObjectType, compiled: CompiledSearch, error: ValidationError) -> bool:
@@ -251,7 +255,8 @@ class DmsClient:
         named += [name for name in _PROPERTY.findall(error.message) if name not in named]
         for name in named:
             if name in compiled.filters:
-                self._refused_filters.setdefault(object_type.internal, set()).add(name)
+                with self._learning:
+                    self._refused_filters.setdefault(object_type.internal, set()).add(name)
                 log.info(
                     "DMS service refuses %s in conditions on %s; trying without it",
                     name,
@@ -259,7 +264,8 @@ class DmsClient:
                 )
                 return True
             if name in compiled.selected and name in OPTIONAL_COLUMNS:
-                self._refused.setdefault(object_type.internal, set()).add(name)
+                with self._learning:
+                    self._refused.setdefault(object_type.internal, set()).add(name)
                 log.info("DMS service refuses %s for %s; reading without it", name, object_type.internal)
                 return True
         return False
@@ -272,10 +278,10 @@ class DmsClient:
         limit: int | None,
         on_skipped: OnSkipped | None,
     ) -> Iterator[EnaioObject]:
-        """One search, page by page. The server may cap ``maxItems`` below the page size asked for,
-        so a short page ends the search only when the answer says nothing else: ``hasMoreItems`` decides
-        when present, else ``totalNumItems``, else a page shorter than asked for. A refusal naming an
-        optional system property is learnt and the page asked again without it."""
+        """One search, page by page: the requests run ahead on a worker thread (:func:`prefetched`, see
+        :meth:`_raw_pages` for the paging rules) while the pages are converted here, in the caller's thread
+        (``on_skipped`` is called there). A page whose objects all came on the page before means the server
+        does not advance ``skipCount``: a ``ResponseFormatError`` instead of an endless loop."""
         operation = "dms.search"
         compiled = self._compile(query, object_type, ancestors)
         if compiled.empty:
@@ -283,10 +289,64 @@ class DmsClient:
         page_size = max(1, query.page_size)
         if limit is not None:
             page_size = max(1, min(page_size, limit))
-        url = self.transport.url("objects", "search")
+
+        def produce() -> Iterator[tuple[SearchResponse, frozenset[str]]]:
+            return self._raw_pages(query, object_type, ancestors, compiled, page_size, limit)
+
+        # one page answers it (a lookup by id, a small max_hits): no worker worth starting
+        one_page = limit is not None and limit <= page_size
+        pages = produce() if one_page else prefetched(produce, name="enaio-dms-search")
+        deleted = query.deleted is Deleted.ONLY
+        converter = self._conv()
         skip = 0
         yielded = 0
         previous: list[int] | None = None
+        try:
+            for page, selected in pages:
+                objects = [
+                    self._located(
+                        converter.to_object(wire, operation, on_skipped, selected=selected, deleted=deleted),
+                        operation,
+                    )
+                    for wire in page.objects
+                ]
+                ids = [obj.id for obj in objects]
+                if previous is not None and (ids == previous or set(ids) <= set(previous)):
+                    raise ResponseFormatError(
+                        f"page at skipCount {skip} repeats the previous page's objects; the server does not "
+                        "advance skipCount",
+                        operation=operation,
+                    )
+                for obj in objects:
+                    yield obj
+                    yielded += 1
+                    if limit is not None and yielded >= limit:
+                        return
+                skip += len(objects)
+                previous = ids
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()  # stops the worker at once, not when the generator is collected
+
+    def _raw_pages(
+        self,
+        query: Query,
+        object_type: ObjectType,
+        ancestors: Sequence[tuple[System, Sequence[int]]],
+        compiled: CompiledSearch,
+        page_size: int,
+        limit: int | None,
+    ) -> Iterator[tuple[SearchResponse, frozenset[str]]]:
+        """The decoded pages of one search, each with the system properties its statement selected. The
+        server may cap ``maxItems`` below the page size asked for, so a short page ends the search only
+        when the answer says nothing else: ``hasMoreItems`` decides when present, else ``totalNumItems``,
+        else a page shorter than asked for. A refusal naming an optional system property is learnt and the
+        page asked again without it. Runs on the prefetch worker: every request goes through the
+        transport's lock, nothing is yielded while holding it."""
+        operation = "dms.search"
+        url = self.transport.url("objects", "search")
+        skip = 0
         while True:
             body = search_body(compiled, query.deleted, skip, page_size)
             # a search is a read: retrying it is safe
@@ -300,40 +360,17 @@ class DmsClient:
             page = parse_model(SearchResponse, decode_json(response, operation), operation)
             if not page.objects:
                 return
-            objects = [
-                self._located(
-                    self._conv().to_object(
-                        wire,
-                        operation,
-                        on_skipped,
-                        selected=compiled.selected,
-                        deleted=query.deleted is Deleted.ONLY,
-                    ),
-                    operation,
-                )
-                for wire in page.objects
-            ]
-            ids = [obj.id for obj in objects]
-            if previous is not None and (ids == previous or set(ids) <= set(previous)):
-                raise ResponseFormatError(
-                    f"page at skipCount {skip} repeats the previous page's objects; the server does not "
-                    "advance skipCount",
-                    operation=operation,
-                )
-            for obj in objects:
-                yield obj
-                yielded += 1
-                if limit is not None and yielded >= limit:
-                    return
-            skip += len(objects)
+            yield page, compiled.selected
+            skip += len(page.objects)
+            if limit is not None and skip >= limit:
+                return  # the caller stops there: asking for more would be a wasted request
             more = page.has_more_items
             if more is None and page.total_num_items is not None:
                 more = skip < page.total_num_items
             if more is None:
-                more = len(objects) >= page_size
+                more = len(page.objects) >= page_size
             if not more:
                 return
-            previous = ids
 
     # -- read ----------------------------------------------------------------------------------
 
