@@ -6,6 +6,7 @@ writes go through the DMSData jobs; files come from ``std.StoreInCacheByID`` and
 
 from __future__ import annotations
 
+import functools
 import logging
 import mimetypes
 import os
@@ -29,8 +30,9 @@ from connector.enaio.query import Condition, Deleted, Op, Query, System
 from connector.enaio.soap import codec
 from connector.enaio.soap.convert import to_history, to_object
 from connector.enaio.soap.transport import JobParamValue, SoapTransport, UploadPart
-from connector.enaio.soap.wire import CheckedOut, JobResult
+from connector.enaio.soap.wire import CheckedOut, JobResult, WireObject
 from connector.errors import NotFoundError, ResponseFormatError, ValidationError
+from connector.prefetch import prefetched
 from connector.timeutil import zone
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,14 @@ T = TypeVar("T")
 
 def _ignore_skipped(skipped: SkippedField) -> None:
     """For reads that need only system data or files: a field left out does not matter."""
+
+
+def _count(result: JobResult, name: str, default: int) -> int:
+    """A paging number of the answer; one that is not a number is a bad answer, not a ``ValueError``."""
+    try:
+        return result.integer(name, default)
+    except ValueError as exc:
+        raise ResponseFormatError(f"{name} is not a number", operation=result.name) from exc
 
 
 def _named(call: Callable[[], T]) -> T:
@@ -62,8 +72,9 @@ class SoapClient:
         self.tz = zone(settings.timezone)
         self.transport = SoapTransport(settings, wsdl=wsdl)
         self._objdef: ObjectDefinition | None = None
-        self._refused: dict[str, set[str]] = {}
-        """System columns this server refused, per object type: learned once per run, never asked again."""
+        self._refused: dict[str, frozenset[str]] = {}
+        """System columns this server refused, per object type: learned once per run, never asked again.
+        Replaced, never changed in place: a search's prefetch worker learns while the caller may read."""
 
     def close(self) -> None:
         self.transport.close()
@@ -119,7 +130,7 @@ class SoapClient:
 
     def _query_xml(self, query: Query) -> bytes:
         objdef = self.objdef
-        refused = frozenset(self._refused.get(query.type_name, ()))
+        refused = self._refused.get(query.type_name, frozenset())
         return _named(lambda: codec.build_query(query, objdef, self.tz, refused=refused))
 
     def _learn_refusal(self, exc: ValidationError, query: Query) -> bool:
@@ -131,19 +142,39 @@ class SoapClient:
         if not column or not codec.optional_column(column):
             return False
         otype = _named(lambda: self.objdef.type_by_name(query.type_name))
-        refused = self._refused.setdefault(otype.internal, set())
+        refused = self._refused.get(otype.internal, frozenset())
         if column in refused or column not in codec.system_columns(otype.kind, refused):
             return False
-        refused.add(column)
+        self._refused[otype.internal] = refused | {column}
         log.info("the server refuses system column %s for %s; reading without it", column, otype.internal)
         return True
 
     def _pages(self, query: Query, xml: bytes, on_skipped: OnSkipped | None) -> Iterator[EnaioObject]:
-        """``Offset``/``PageSize`` paging. The server may answer fewer rows than ``PageSize`` asked for (a
-        cap), so ``TotalHits`` decides the end when the server sends it; only without it does a short page
-        end the search. An empty page always ends it; a page starting with the previous page's first object
-        is an error (the server does not advance ``Offset``). A refused optional system column is dropped
-        and the page asked again (``_learn_refusal``)."""
+        """The search's objects: its pages are requested and decoded by ``_raw_pages`` (on a prefetch
+        worker when there can be more than one page, so the server prepares the next page while this one
+        is converted) and converted here, in the caller's thread."""
+        produce = functools.partial(self._raw_pages, query, xml)
+        single = query.max_hits is not None and query.max_hits <= max(1, query.page_size)
+        pages = produce() if single else prefetched(produce, name="enaio-soap-search")
+        in_recycle_bin = query.deleted is Deleted.ONLY
+        try:
+            for page in pages:
+                objdef = self.objdef
+                for wire in page:
+                    yield to_object(wire, objdef, self.tz, on_skipped, in_recycle_bin=in_recycle_bin)
+        finally:
+            close = getattr(pages, "close", None)  # stops the worker at once when the caller leaves early
+            if close is not None:
+                close()
+
+    def _raw_pages(self, query: Query, xml: bytes) -> Iterator[list[WireObject]]:
+        """``Offset``/``PageSize`` paging; each step depends only on the raw page before it. The server may
+        answer fewer rows than ``PageSize`` asked for (a cap), so ``TotalHits`` decides the end when the
+        server sends it; only without it does a short page end the search. An empty page always ends it; a
+        page starting with the previous page's first object is an error (the server does not advance
+        ``Offset``), and so is a page whose rows differ from its ``Count`` (raised before any of its objects
+        is handed out). A refused optional system column is dropped and the page asked again
+        (``_learn_refusal``)."""
         page_size = max(1, query.page_size)
         limit = query.max_hits
         offset = 0
@@ -169,25 +200,23 @@ class SoapClient:
                     raise
                 xml = self._query_xml(query)
                 continue
-            count = result.integer("Count")
-            total = result.integer("TotalHits", -1)
-            seen = 0
-            for wire in codec.read_content(result.binary("XML")):
-                if seen == 0:
-                    if wire.id == previous_first:
-                        raise ResponseFormatError(
-                            f"pagination does not advance (offset {offset} repeats object {wire.id})",
-                            operation="dms.GetResultList",
-                        )
-                    previous_first = wire.id
-                seen += 1
-                yield to_object(
-                    wire, self.objdef, self.tz, on_skipped, in_recycle_bin=query.deleted is Deleted.ONLY
-                )
+            count = _count(result, "Count", 0)
+            total = _count(result, "TotalHits", -1)
+            page = list(codec.read_content(result.binary("XML")))
+            if page:
+                if page[0].id == previous_first:
+                    raise ResponseFormatError(
+                        f"pagination does not advance (offset {offset} repeats object {page[0].id})",
+                        operation="dms.GetResultList",
+                    )
+                previous_first = page[0].id
+            seen = len(page)
             if seen != count:
                 raise ResponseFormatError(
                     f"Count says {count} rows, DMSContent has {seen}", operation="dms.GetResultList"
                 )
+            if page:
+                yield page
             offset += seen
             if seen == 0 or (offset >= total if total >= 0 else seen < size):
                 return

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -144,6 +145,9 @@ class SoapTransport:
         register_credentials(settings.username, password)
         # zeep mounts adapters on and changes the headers of the session it gets: give it its own
         self.session = build_session(self.options)
+        self.lock = threading.RLock()
+        """Held for each exchange (retries and the re-send included), so a prefetch worker and its caller
+        never share the session, zeep's client or the session id at the same moment."""
         self._zeep_transport = cast(Any, _Transport)(
             session=self.session,
             timeout=settings.read_timeout,
@@ -199,15 +203,17 @@ class SoapTransport:
                 return self._send_mtom(job, files)
             return self.service.execute(authentication=self._auth, job=job, property=[])
 
-        try:
-            raw = self._retrying(name, idempotent, lambda: self._translate(name, send))
-        except AuthenticationError:
-            # An expired server session answers like refused credentials. The credentials travel with every
-            # call, so one re-send under a new session id tells the two apart (the REST transports' one
-            # re-login on 401); the job did not run, so this holds for writes too.
-            log.info("authentication refused during %s; sending once more under a new session", name)
-            self._auth.sessionIdentifier = str(uuid.uuid4())
-            raw = self._retrying(name, idempotent, lambda: self._translate(name, send))
+        with self.lock:
+            try:
+                raw = self._retrying(name, idempotent, lambda: self._translate(name, send))
+            except AuthenticationError:
+                # An expired server session answers like refused credentials. The credentials travel with
+                # every call, so one re-send under a new session id tells the two apart (the REST transports'
+                # one re-login on 401); the job did not run, so this holds for writes too.
+                log.info("authentication refused during %s; sending once more under a new session", name)
+                self._auth.sessionIdentifier = str(uuid.uuid4())
+                raw = self._retrying(name, idempotent, lambda: self._translate(name, send))
+        # the answer is read whole inside the lock (zeep does not stream); unwrapping needs no session
         return unwrap(name, raw, url=self.address)
 
     def _send_mtom(self, job: Any, files: Sequence[UploadPart]) -> Any:
