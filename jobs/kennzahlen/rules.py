@@ -197,25 +197,45 @@ class Uncounted:
         }
 
 
+class Parts:
+    """(dimension, value) tuples numbered once per evaluation, so `Tally` files units under small ints."""
+
+    def __init__(self) -> None:
+        self.table: list[Dims] = []
+        self._ids: dict[Dims, int] = {}
+
+    def id(self, dims: Dims) -> int:
+        found = self._ids.get(dims)
+        if found is None:
+            found = self._ids[dims] = len(self.table)
+            self.table.append(dims)
+        return found
+
+
 class Tally:
     """Distinct units per cell; only the metric's own dimensions are kept.
 
-    A unit is filed once under the combination of its dimension values (`add_parts`: tuples the `Context`
-    keeps, so equal combinations are one key); the one-dimensional cells are counted from the combinations
-    in `cells`. At a million records that is one set insertion per unit instead of one per dimension.
+    A unit is filed under each part of its dimension values (`add_parts`: a person's, a case's; parts never
+    share a dimension), and the one-dimensional cells are counted from the distinct parts in `cells`. Many
+    units share a part, so at a million records that is a set insertion per part instead of building and
+    hashing a cell key per dimension.
     """
 
-    def __init__(self, metric: Metric) -> None:
+    def __init__(self, metric: Metric, parts: Parts) -> None:
         self._dims = frozenset(metric.dims)
-        self._combos: defaultdict[tuple[Dims, ...], set[Hashable]] = defaultdict(set)
+        self._parts = parts
+        self._units: defaultdict[int, set[Hashable]] = defaultdict(set)
         self._cells: defaultdict[Dims, set[Hashable]] = defaultdict(set)
 
     def add(self, unit: Hashable, dims: Mapping[str, str]) -> None:
-        self._combos[(tuple(dims.items()),)].add(unit)
+        self._units[self._parts.id(tuple(dims.items()))].add(unit)
 
-    def add_parts(self, unit: Hashable, *parts: Dims) -> None:
-        """`parts` together are the unit's (dimension, value) pairs; no dimension is in two parts."""
-        self._combos[parts].add(unit)
+    def add_parts(self, unit: Hashable, part: int, *more: int) -> None:
+        """`part`, `more`: ids from `Parts.id` whose pairs together are the unit's dimension values."""
+        units = self._units
+        units[part].add(unit)
+        for other in more:
+            units[other].add(unit)
 
     def add_cell(self, unit: Hashable, dims: Dims) -> None:
         self._cells[dims].add(unit)
@@ -223,19 +243,19 @@ class Tally:
     def cells(self) -> Cells:
         total: set[Hashable] = set()
         units: dict[Dims, set[Hashable]] = {(): total}
-        for parts, members in self._combos.items():
+        table, dims = self._parts.table, self._dims
+        for part, members in self._units.items():
             total |= members
-            for part in parts:
-                for pair in part:
-                    if pair[0] in self._dims:
-                        found = units.get((pair,))
-                        if found is None:
-                            units[(pair,)] = set(members)
-                        else:
-                            found |= members
-        for dims, members in self._cells.items():
-            units.setdefault(dims, set()).update(members)
-        return {dims: len(members) for dims, members in units.items()}
+            for pair in table[part]:
+                if pair[0] in dims:
+                    found = units.get((pair,))
+                    if found is None:
+                        units[(pair,)] = set(members)
+                    else:
+                        found |= members
+        for cell_dims, members in self._cells.items():
+            units.setdefault(cell_dims, set()).update(members)
+        return {cell_dims: len(members) for cell_dims, members in units.items()}
 
 
 class Context:
@@ -250,9 +270,11 @@ class Context:
             (p.staatsangehoerigkeit for p in facts.persons.values()), self.params.breakdowns.nationality_top_n
         )
         self._person_dims: dict[str, dict[str, str]] = {}
-        self._person_cells: dict[str, Dims] = {}
-        self._case_cells: dict[tuple[int, str | None], Dims] = {}
-        self._interned: dict[Dims, Dims] = {}
+        self.parts = Parts()
+        self._person_parts: dict[str, int] = {}
+        self._case_parts: dict[tuple[int, str | None], int] = {}
+        self._ages: dict[tuple[date | None, date], str] = {}
+        self._active: list[CaseFacts] | None = None
 
     def person_dims(self, akz: str, on: date | None = None) -> dict[str, str]:
         day = on or self.period.stichtag
@@ -264,11 +286,19 @@ class Context:
             self._person_dims[akz] = dims
         return dims
 
+    def _age_group(self, geburtsdatum: date | None, day: date) -> str:
+        """Many people share a birthday: each (birthday, day) is looked up in the bands once."""
+        key = (geburtsdatum, day)
+        found = self._ages.get(key)
+        if found is None:
+            found = self._ages[key] = self.params.age_group(geburtsdatum, day)
+        return found
+
     def _dims_of(self, p: PersonFacts, day: date) -> dict[str, str]:
         nat = p.staatsangehoerigkeit
         return {
             "geschlecht": p.geschlecht,
-            "altersgruppe": self.params.age_group(p.geburtsdatum, day),
+            "altersgruppe": self._age_group(p.geburtsdatum, day),
             "staatsangehoerigkeit": UNBEKANNT if nat is None else (nat if nat in self._top else SONSTIGE),
             "aufenthaltsstatus": p.aufenthaltsstatus or UNBEKANNT,
             "unterbringungsart": p.unterbringung_stichtag,
@@ -283,22 +313,26 @@ class Context:
             "integrationsmanager": im or (case.im if case else UNBEKANNT),
         }
 
-    def _intern(self, dims: Dims) -> Dims:
-        """One tuple object per distinct combination: `Tally` keys then compare by identity."""
-        return self._interned.setdefault(dims, dims)
+    def tally(self, code: str) -> Tally:
+        return Tally(METRIC_BY_CODE[code], self.parts)
 
-    def person_cells(self, akz: str) -> Dims:
-        """`person_dims` on the Stichtag as (dimension, value) pairs, for `Tally.add_parts`."""
-        found = self._person_cells.get(akz)
+    def part(self, dims: Dims) -> int:
+        return self.parts.id(dims)
+
+    def person_part(self, akz: str) -> int:
+        """`person_dims` on the Stichtag as a part for `Tally.add_parts`."""
+        found = self._person_parts.get(akz)
         if found is None:
-            found = self._person_cells[akz] = self._intern(tuple(self.person_dims(akz).items()))
+            found = self._person_parts[akz] = self.parts.id(tuple(self.person_dims(akz).items()))
         return found
 
-    def case_cells(self, fall_id: int, im: str | None = None) -> Dims:
-        """`case_dims` as (dimension, value) pairs, for `Tally.add_parts`."""
-        found = self._case_cells.get((fall_id, im))
+    def case_part(self, fall_id: int, im: str | None = None) -> int:
+        """`case_dims` as a part for `Tally.add_parts`."""
+        found = self._case_parts.get((fall_id, im))
         if found is None:
-            found = self._case_cells[(fall_id, im)] = self._intern(tuple(self.case_dims(fall_id, im).items()))
+            found = self._case_parts[(fall_id, im)] = self.parts.id(
+                tuple(self.case_dims(fall_id, im).items())
+            )
         return found
 
     def is_adult(self, akz: str) -> bool:
@@ -310,7 +344,10 @@ class Context:
         return person is not None and person.zielgruppe
 
     def active_cases(self) -> list[CaseFacts]:
-        return [c for c in self.facts.cases.values() if c.active_on(self.period.stichtag)]
+        if self._active is None:  # asked by several rules; the cases do not change during an evaluation
+            stichtag = self.period.stichtag
+            self._active = [c for c in self.facts.cases.values() if c.active_on(stichtag)]
+        return self._active
 
 
 _VERLAENGERUNG: Final[Mapping[bool, Dims]] = {
@@ -333,7 +370,7 @@ def percent(numerator: int, denominator: int) -> Decimal | None:
 
 
 def z01(ctx: Context) -> Cells:
-    tally = Tally(METRIC_BY_CODE["Z01"])
+    tally = ctx.tally("Z01")
     cutoff = ctx.params.zielgruppe.cutoff
     for akz, person in ctx.facts.persons.items():
         if person.zielgruppe:
@@ -342,7 +379,7 @@ def z01(ctx: Context) -> Cells:
 
 
 def z02(ctx: Context) -> Cells:
-    tally = Tally(METRIC_BY_CODE["Z02"])
+    tally = ctx.tally("Z02")
     for c in ctx.facts.contacts:
         if c.kontaktart is None:
             if any(ctx.in_zielgruppe(akz) for akz in (c.akz, *c.weitere)):
@@ -350,17 +387,17 @@ def z02(ctx: Context) -> Cells:
             continue
         if c.kontaktart != SONDIERUNG:
             continue
-        org = ctx.case_cells(c.fall_id, c.im)
+        org = ctx.case_part(c.fall_id, c.im)
         for akz in (c.akz, *c.weitere):
             if ctx.in_zielgruppe(akz):
-                tally.add_parts(akz, ctx.person_cells(akz), org)
+                tally.add_parts(akz, ctx.person_part(akz), org)
     return tally.cells()
 
 
 def b01(ctx: Context) -> Cells:
-    tally = Tally(METRIC_BY_CODE["B01"])
+    tally = ctx.tally("B01")
     for case in ctx.active_cases():
-        tally.add_parts(case.akz, ctx.person_cells(case.akz))
+        tally.add_parts(case.akz, ctx.person_part(case.akz))
     return tally.cells()
 
 
@@ -415,26 +452,26 @@ def k01(ctx: Context) -> tuple[Cells, Cells]:
 
 def contacts(ctx: Context) -> dict[str, Cells]:
     """K02, K03, K04, K04p, K08 over the contacts of the period."""
-    k02, k03 = Tally(METRIC_BY_CODE["K02"]), Tally(METRIC_BY_CODE["K03"])
-    k04, k04p = Tally(METRIC_BY_CODE["K04"]), Tally(METRIC_BY_CODE["K04p"])
-    k08 = Tally(METRIC_BY_CODE["K08"])
+    k02, k03 = ctx.tally("K02"), ctx.tally("K03")
+    k04, k04p = ctx.tally("K04"), ctx.tally("K04p")
+    k08 = ctx.tally("K08")
     for c in ctx.facts.contacts:
         if c.kontaktart is None:  # could be a Sondierung as well as a Kurzkontakt
             for code in CONTACT_COUNTS:
                 if code != "K08" or c.themen:  # without topics it cannot change K08
                     ctx.uncounted.add(code, KONTAKTART_FEHLT, c.contact_id)
             continue
-        org = ctx.case_cells(c.fall_id, c.im)
+        org = ctx.case_part(c.fall_id, c.im)
         if c.kontaktart in BERATUNGSGESPRAECH:
-            k03.add_parts(c.contact_id, ctx.person_cells(c.akz), org)
+            k03.add_parts(c.contact_id, ctx.person_part(c.akz), org)
             for akz in (c.akz, *c.weitere):
-                k02.add_parts(akz, ctx.person_cells(akz), org)
+                k02.add_parts(akz, ctx.person_part(akz), org)
             for thema in c.themen:
-                k08.add_parts((c.contact_id, thema), (("handlungsfeld", thema),))
+                k08.add_parts((c.contact_id, thema), ctx.part((("handlungsfeld", thema),)))
         if c.kontaktart == SONDIERUNG:
-            k04.add_parts(c.contact_id, ctx.person_cells(c.akz), org)
+            k04.add_parts(c.contact_id, ctx.person_part(c.akz), org)
             for akz in (c.akz, *c.weitere):
-                k04p.add_parts(akz, ctx.person_cells(akz), org)
+                k04p.add_parts(akz, ctx.person_part(akz), org)
     k03_cells, k08_cells = k03.cells(), k08.cells()
     k03_total = int(k03_cells[()] or 0)
     k08q: Cells = {dims: percent(int(n or 0), k03_total) for dims, n in k08_cells.items() if dims}
@@ -450,17 +487,17 @@ def contacts(ctx: Context) -> dict[str, Cells]:
 
 def plans(ctx: Context) -> dict[str, Cells]:
     """K05d, K05p, K06: plans agreed in the period; version 0 is new, ≥ 1 a Fortschreibung."""
-    k05d, k05p, k06 = (Tally(METRIC_BY_CODE[code]) for code in ("K05d", "K05p", "K06"))
+    k05d, k05p, k06 = (ctx.tally(code) for code in ("K05d", "K05p", "K06"))
     for p in ctx.facts.plans:
         if not ctx.period.contains(p.vereinbart_am):
             continue
-        org = ctx.case_cells(p.fall_id, p.im)
+        org = ctx.case_part(p.fall_id, p.im)
         if p.version == 0:
-            k05d.add_parts(p.plan_id, ctx.person_cells(p.akz), org)
+            k05d.add_parts(p.plan_id, ctx.person_part(p.akz), org)
             for akz in (p.akz, *p.weitere):
-                k05p.add_parts(akz, ctx.person_cells(akz), org)
+                k05p.add_parts(akz, ctx.person_part(akz), org)
         else:
-            k06.add_parts(p.plan_id, ctx.person_cells(p.akz), org)
+            k06.add_parts(p.plan_id, ctx.person_part(p.akz), org)
     for p in ctx.facts.plans_without_status:
         if ctx.period.contains(p.vereinbart_am):
             for code in ("K05d", "K05p") if p.version == 0 else ("K06",):
@@ -485,7 +522,7 @@ def _current_plans(ctx: Context, day: date, fall_ids: Iterable[int]) -> dict[int
 
 
 def k07(ctx: Context) -> Cells:
-    tally = Tally(METRIC_BY_CODE["K07"])
+    tally = ctx.tally("K07")
     active = ctx.active_cases()
     current = _current_plans(ctx, ctx.period.stichtag, (c.fall_id for c in active))
     active_ids = {c.fall_id for c in active}
@@ -493,15 +530,15 @@ def k07(ctx: Context) -> Cells:
         if p.fall_id in active_ids and p.vereinbart_am <= ctx.period.stichtag:
             ctx.uncounted.add("K07", PLANSTATUS_FEHLT, p.plan_id)
     for plan in current.values():
-        org = ctx.case_cells(plan.fall_id)
+        org = ctx.case_part(plan.fall_id)
         for akz in (plan.akz, *plan.weitere):
-            tally.add_parts(akz, ctx.person_cells(akz), org)
+            tally.add_parts(akz, ctx.person_part(akz), org)
     return tally.cells()
 
 
 def k09(ctx: Context) -> tuple[Cells, Cells]:
     """Goals of the current plan (at period end) of every case running in the period, by status then."""
-    tally = Tally(METRIC_BY_CODE["K09"])
+    tally = ctx.tally("K09")
     end = ctx.period.end
     running = {c.fall_id for c in ctx.facts.cases.values() if c.overlaps(ctx.period.start, end)}
     for p in ctx.facts.plans_without_status:
@@ -522,23 +559,25 @@ def k09(ctx: Context) -> tuple[Cells, Cells]:
 
 def cases(ctx: Context) -> dict[str, Cells]:
     """K10 new cases, K11/K11p active on the Stichtag, K12 closed, K13 over the maximum duration."""
-    k10, k11, k11p, k12, k13 = (Tally(METRIC_BY_CODE[code]) for code in ("K10", "K11", "K11p", "K12", "K13"))
-    stichtag = ctx.period.stichtag
-    for case in ctx.facts.cases.values():
-        person = ctx.person_cells(case.akz)
-        org = ctx.case_cells(case.fall_id)  # the case's own team and Integrationsmanager*in
-        if ctx.period.contains(case.fallbeginn):
-            k10.add_parts(case.fall_id, person, org)
+    k10, k11, k11p, k12, k13 = (ctx.tally(code) for code in ("K10", "K11", "K11p", "K12", "K13"))
+    stichtag, contains = ctx.period.stichtag, ctx.period.contains
+    person_part, case_part, part = ctx.person_part, ctx.case_part, ctx.part
+    for case in ctx.facts.cases.values():  # the hottest loop at scale: one pass, names bound once
+        fall_id = case.fall_id
+        person = person_part(case.akz)
+        org = case_part(fall_id)  # the case's own team and Integrationsmanager*in
+        if contains(case.fallbeginn):
+            k10.add_parts(fall_id, person, org)
         if case.active_on(stichtag):
-            k11.add_parts(case.fall_id, person, org)
+            k11.add_parts(fall_id, person, org)
             k11p.add_parts(case.akz, person, org)
             if stichtag > hoechstdauer_bis(case.fallbeginn):
                 extended = (
                     case.begruendet and case.verlaengert_bis is not None and case.verlaengert_bis >= stichtag
                 )
-                k13.add_parts(case.fall_id, org, _VERLAENGERUNG[extended])
-        if ctx.period.contains(case.fallende):
-            k12.add_parts(case.fall_id, org, (("abschlussgrund", case.abschlussgrund or UNBEKANNT),))
+                k13.add_parts(fall_id, org, part(_VERLAENGERUNG[extended]))
+        if contains(case.fallende):
+            k12.add_parts(fall_id, org, part((("abschlussgrund", case.abschlussgrund or UNBEKANNT),)))
     return {
         "K10": k10.cells(),
         "K11": k11.cells(),
@@ -558,10 +597,10 @@ def stichtag_shares(ctx: Context) -> dict[str, Cells]:
     k18 = percent(len(adults & ctx.facts.jobcenter_consent), len(adults))
     for akz in sorted((adults & ctx.facts.consent_without_purpose) - ctx.facts.jobcenter_consent):
         ctx.uncounted.add("K18", ZWECK_FEHLT, akz)
-    k17 = Tally(METRIC_BY_CODE["K17"])
+    k17 = ctx.tally("K17")
     for akz, person in ctx.facts.persons.items():
         if person.au_zu_privat:
-            k17.add_parts(akz, ctx.person_cells(akz))
+            k17.add_parts(akz, ctx.person_part(akz))
         elif person.auszug_ohne_art:
             ctx.uncounted.add("K17", UNTERBRINGUNG_FEHLT, akz)
     result: dict[str, Cells] = {"K16": {(): k16}, "K17": k17.cells(), "K18": {(): k18}}
