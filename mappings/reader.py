@@ -119,6 +119,10 @@ class _MappingFailure(Exception):
         self.reason = reason
 
 
+_NO_INVALID: Mapping[str, str] = {}
+"""Shared by the nodes without invalid values (most of them): never written to."""
+
+
 @dataclass(slots=True)
 class _Node:
     """A folder or register, as compact as the profile allows."""
@@ -128,7 +132,7 @@ class _Node:
     kind: ObjectKind
     parent_id: int | None
     values: dict[str, FieldValue]
-    invalid: dict[str, str] = field(default_factory=dict)
+    invalid: Mapping[str, str]
     """Read fields whose server value did not convert -> reason (no value)."""
 
 
@@ -137,26 +141,94 @@ Invalid = dict[int, dict[str, str]]
 
 
 class _NodeCache:
-    """Bounded LRU cache of ancestor nodes by enaio id."""
+    """Bounded cache of ancestor nodes by enaio id.
 
-    def __init__(self, size: int) -> None:
+    The entities are read one after another, each in id order, and each touches the same folders again in
+    about the same order: a cyclic scan, on which a plain LRU cache hits nothing as soon as the folders
+    outnumber it. So most of the room is a *stable* part that keeps the first nodes put into it (hit by every
+    later entity: ``size / folders`` of the lookups are saved even when the folders do not fit), and a small
+    LRU part keeps the locality within one entity (a case's documents in neighbouring batches).
+    """
+
+    def __init__(self, size: int, recent: int) -> None:
         self.size = size
-        self._nodes: OrderedDict[int, _Node] = OrderedDict()
+        self._recent_size = max(1, min(size, recent))
+        self._stable_size = size - self._recent_size
+        self._stable: dict[int, _Node] = {}
+        self._recent: OrderedDict[int, _Node] = OrderedDict()
 
     def get(self, object_id: int) -> _Node | None:
-        node = self._nodes.get(object_id)
-        if node is not None:
-            self._nodes.move_to_end(object_id)
+        node = self._stable.get(object_id)
+        if node is None:
+            node = self._recent.get(object_id)
+            if node is not None:
+                self._recent.move_to_end(object_id)
         return node
 
     def put(self, node: _Node) -> None:
-        self._nodes[node.id] = node
-        self._nodes.move_to_end(node.id)
-        while len(self._nodes) > self.size:
-            self._nodes.popitem(last=False)
+        if node.id in self._stable or len(self._stable) < self._stable_size:
+            self._stable[node.id] = node  # a fresher copy replaces the old one in place
+            return
+        self._recent[node.id] = node
+        self._recent.move_to_end(node.id)
+        while len(self._recent) > self._recent_size:
+            self._recent.popitem(last=False)
 
     def __len__(self) -> int:
-        return len(self._nodes)
+        return len(self._stable) + len(self._recent)
+
+
+Converter = Callable[[Any], Any]
+"""A source value -> the value handed to the schema (or ``_OMIT``); raises ``_MappingFailure``."""
+
+# Sources of a compiled field, in the order the per-object loop tests them (the common ones first).
+_FIELD, _SYSTEM, _ANCESTOR, _CONST, _TABLE, _CHILDREN, _NONE = range(7)
+
+_SYSTEM_ATTRS: Mapping[str, str] = {
+    "id": "id",
+    "type": "type_name",
+    "type_id": "type_id",
+    "modified": "modified",
+    "created": "created",
+    "creator": "creator",
+    "modifier": "modifier",
+    "owner": "owner",
+    "parent_id": "parent_id",
+    "folder_id": "folder_id",
+}
+
+
+@dataclass(slots=True)
+class _Sub:
+    """One column of a table mapping or one field of a child-document mapping, compiled."""
+
+    name: str
+    mapping: FieldMapping
+    source: int
+    key: str
+    """Column, enaio field, or the ``EnaioObject`` attribute of a system value."""
+    convert: Converter
+    identifying: bool
+
+
+@dataclass(slots=True)
+class _Step:
+    """One schema field of an entity, compiled once: what it reads and how it converts, so the per-object
+    loop does no schema introspection and no profile lookups."""
+
+    name: str
+    mapping: FieldMapping
+    source: int
+    key: str
+    """Enaio field, table, or the ``EnaioObject`` attribute of a system value."""
+    convert: Converter
+    """For the entity's own type (fields) or the ancestor's type (ancestor fields)."""
+    ancestor_folder: bool = False
+    needs_fields: bool = False
+    """Ancestor steps: the ancestor is a folder; its index fields are read (not only its id)."""
+    item: type[BaseModel] | None = None
+    """Tables and child documents: the nested schema model (None: the schema has no such list)."""
+    subs: list[_Sub] = field(default_factory=list)
 
 
 @dataclass
@@ -173,6 +245,21 @@ class _Plan:
     ancestor_types: set[str] = field(default_factory=set)
     walk_registers: bool = False
     """True when register ancestors must be fetched (fields needed or the parent type is ambiguous)."""
+    steps: list[_Step] = field(default_factory=list)
+    """Every field but the derived ones, in the profile's order."""
+    derived: list[tuple[str, str, int]] = field(default_factory=list)
+    """(field, field it is derived from, years) of the ``add_years`` derivations."""
+    identifying: frozenset[str] = frozenset()
+    describing: frozenset[str] = frozenset()
+    read_fields: set[str] = field(default_factory=set)
+    known: frozenset[str] = frozenset()
+    """Field names of ``otype`` on the server (anything else in an object is drift)."""
+    missing_top: list[str] = field(default_factory=list)
+    missing_nested: list[tuple[str, list[str]]] = field(default_factory=list)
+    """Describing fields (and describing columns of nested items) the profile maps: empty ones are gaps."""
+    warm: frozenset[str] = frozenset()
+    """Index fields kept when the entity's own objects are cached as ancestor nodes of later entities."""
+    warms: bool = False
 
 
 class RecordReader:
@@ -185,13 +272,16 @@ class RecordReader:
         *,
         quarantine: Quarantine | None = None,
         batch_size: int = 200,
-        cache_size: int = 20_000,
+        cache_size: int = 30_000,
     ) -> None:
         self.client = client
         self.profile = profile
         self.quarantine = quarantine if quarantine is not None else Quarantine()
         self.batch_size = max(1, batch_size)
-        self._cache = _NodeCache(max(cache_size, 4 * self.batch_size))
+        size = max(cache_size, 4 * self.batch_size)
+        self._cache = _NodeCache(size, recent=max(2 * self.batch_size, size // 10))
+        self._keep = _ancestor_keep(profile)
+        """Ancestor type -> index fields any entity reads from it (one node serves them all)."""
         self._objdef: ObjectDefinition | None = None
         self._plans: dict[str, _Plan] = {}
         self._seen_unknown: set[tuple[str, str]] = set()
@@ -273,12 +363,92 @@ class RecordReader:
             atype = self.objdef.type_by_name(name)
             if atype.kind is ObjectKind.REGISTER and (plan.ancestor_fields[name] or direct != {name}):
                 plan.walk_registers = True
+        plan.identifying = identifying_fields(model)
+        plan.describing = describing_fields(model)
+        plan.read_fields = _read_fields(plan)
+        plan.known = frozenset(otype.fields_by_name)
+        for name, fm in plan.fields:
+            if fm.derive is None:
+                plan.steps.append(self._step(plan, name, fm))
+            elif fm.derive == "add_years" and fm.of is not None and fm.years is not None:
+                plan.derived.append((name, fm.of, fm.years))
+        for name, fm in mapping.fields.items():
+            if name in plan.describing:
+                plan.missing_top.append(name)
+            inner = fm.columns if fm.table is not None else fm.fields if fm.children is not None else None
+            columns = [column for column in inner or {} if f"{name}.{column}" in plan.describing]
+            if columns:
+                plan.missing_nested.append((name, columns))
+        # the entity's own objects are ancestors of later entities: cached as they pass, they spare lookups
+        plan.warm = frozenset(self._keep.get(otype.internal, ()))
+        plan.warms = bool(plan.warm)
         self._plans[entity] = plan
         return plan
 
+    def _step(self, plan: _Plan, name: str, fm: FieldMapping) -> _Step:
+        """One field compiled; the source order is the one the mapping has always been read in."""
+        model, objdef = plan.model, self.objdef
+        if fm.table is not None:
+            item = schema_item_model(model, name)
+            subs: list[_Sub] = []
+            if item is not None:
+                inner_identifying = identifying_fields(item)
+                for col_name, cm in (fm.columns or {}).items():
+                    source = _CONST if "const" in cm.model_fields_set else _FIELD
+                    convert = _converter(item, col_name, cm, None)
+                    subs.append(
+                        _Sub(col_name, cm, source, cm.column or "", convert, col_name in inner_identifying)
+                    )
+            return _Step(name, fm, _TABLE, fm.table, _converter(model, name, fm, None), item=item, subs=subs)
+        if fm.children is not None:
+            item = schema_item_model(model, name)
+            child_type = objdef.types_by_name.get(fm.children)
+            subs = []
+            if item is not None:
+                inner_identifying = identifying_fields(item)
+                for sub_name, sm in (fm.fields or {}).items():
+                    separator: str | None = None
+                    if "const" in sm.model_fields_set:
+                        source, key = _CONST, ""
+                    elif sm.system is not None:
+                        source, key = _SYSTEM, _SYSTEM_ATTRS[sm.system]
+                    else:
+                        source, key = _FIELD, sm.field or ""
+                        server = child_type.fields_by_name.get(key) if child_type is not None else None
+                        separator = server.valuesep if server is not None else None
+                    convert = _converter(item, sub_name, sm, separator)
+                    subs.append(_Sub(sub_name, sm, source, key, convert, sub_name in inner_identifying))
+            return _Step(
+                name, fm, _CHILDREN, fm.children, _converter(model, name, fm, None), item=item, subs=subs
+            )
+        if "const" in fm.model_fields_set:
+            return _Step(name, fm, _CONST, "", _converter(model, name, fm, None))
+        if fm.ancestor is not None:
+            atype = objdef.type_by_name(fm.ancestor)
+            separator = None
+            if fm.system is None and fm.field is not None:
+                server = atype.fields_by_name.get(fm.field)
+                separator = server.valuesep if server is not None else None
+            return _Step(
+                name,
+                fm,
+                _ANCESTOR,
+                fm.field or "",
+                _converter(model, name, fm, separator),
+                ancestor_folder=atype.kind is ObjectKind.FOLDER,
+                needs_fields=bool(plan.ancestor_fields.get(fm.ancestor)),
+            )
+        if fm.system is not None:
+            return _Step(name, fm, _SYSTEM, _SYSTEM_ATTRS[fm.system], _converter(model, name, fm, None))
+        if fm.field is not None:
+            server = plan.otype.fields_by_name.get(fm.field)
+            separator = server.valuesep if server is not None else None
+            return _Step(name, fm, _FIELD, fm.field, _converter(model, name, fm, separator))
+        return _Step(name, fm, _NONE, "", _converter(model, name, fm, None))
+
     # --- batch resolution -------------------------------------------------------------------------------
 
-    def _fetch(self, type_name: str, ids: Iterable[int], keep: set[str]) -> dict[int, _Node]:
+    def _fetch(self, type_name: str, ids: Iterable[int], keep: frozenset[str]) -> dict[int, _Node]:
         wanted = sorted(set(ids))
         found: dict[int, _Node] = {}
         for start in range(0, len(wanted), self.batch_size):
@@ -287,14 +457,7 @@ class RecordReader:
             query = Query(type_name=type_name, where=is_in(System.OBJECT_ID.value, chunk, system=True))
             invalid: Invalid = {}
             for obj in self.client.search(query, on_skipped=self._skipped_into(invalid)):
-                node = _Node(
-                    obj.id,
-                    obj.type_name,
-                    obj.kind,
-                    obj.parent_id,
-                    {k: v for k, v in obj.fields.items() if k in keep},
-                    {k: r for k, r in invalid.pop(obj.id, {}).items() if k in keep},
-                )
+                node = _node(obj, keep, invalid.pop(obj.id, _NO_INVALID))
                 self._cache.put(node)
                 found[obj.id] = node
         return found
@@ -315,7 +478,7 @@ class RecordReader:
             for type_name in sorted(type_names):
                 if not missing:
                     break
-                fetched = self._fetch(type_name, missing, plan.ancestor_fields.get(type_name, set()))
+                fetched = self._fetch(type_name, missing, self._keep.get(type_name, frozenset()))
                 nodes.update(fetched)
                 missing -= set(fetched)
 
@@ -345,15 +508,14 @@ class RecordReader:
         return nodes
 
     def _ancestor(
-        self, plan: _Plan, obj: EnaioObject, type_name: str, nodes: dict[int, _Node]
+        self, plan: _Plan, step: _Step, obj: EnaioObject, nodes: dict[int, _Node]
     ) -> _Node | int | None:
         """The ancestor node (or only its id when no field is needed); None if it cannot be found."""
-        atype = self.objdef.type_by_name(type_name)
-        needs_fields = bool(plan.ancestor_fields.get(type_name))
-        if atype.kind is ObjectKind.FOLDER:
+        type_name = step.mapping.ancestor
+        if step.ancestor_folder:
             if obj.folder_id is None:
                 return None
-            if not needs_fields:
+            if not step.needs_fields:
                 return obj.folder_id
             node = nodes.get(obj.folder_id)
             return node if node is not None and node.type_name == type_name else None
@@ -367,7 +529,7 @@ class RecordReader:
             if node is None or node.kind is not ObjectKind.REGISTER:
                 return None
             if node.type_name == type_name:
-                return node if needs_fields else node.id
+                return node if step.needs_fields else node.id
             current = node.parent_id
         return None
 
@@ -414,19 +576,29 @@ class RecordReader:
         child_invalid: Invalid = {}
         children = self._children(plan, batch, child_invalid)
         for obj in batch:
-            self._note_unknown(obj)
-            record = self._map_object(plan, obj, nodes, children, invalid.pop(obj.id, {}), child_invalid)
+            self._note_unknown(plan, obj)
+            own_invalid = invalid.pop(obj.id, _NO_INVALID)
+            if plan.warms:
+                self._cache.put(_node(obj, plan.warm, own_invalid))
+            record = self._map_object(plan, obj, nodes, children, own_invalid, child_invalid)
             if record is not None:
                 yield record
 
     # --- one object -------------------------------------------------------------------------------------
 
-    def _note_unknown(self, obj: EnaioObject) -> None:
-        otype = self.objdef.types_by_name.get(obj.type_name)
-        if otype is None:
-            return
+    def _note_unknown(self, plan: _Plan, obj: EnaioObject) -> None:
+        known: Mapping[str, object] | frozenset[str]
+        if obj.type_name == plan.otype.internal:
+            known = plan.known
+            if obj.fields.keys() <= known and obj.tables.keys() <= known:
+                return  # the usual case, decided without a loop
+        else:
+            otype = self.objdef.types_by_name.get(obj.type_name)
+            if otype is None:
+                return
+            known = otype.fields_by_name
         for name in (*obj.fields, *obj.tables):
-            if name not in otype.fields_by_name:
+            if name not in known:
                 self._seen_unknown.add((obj.type_name, name))
 
     def _quarantine(self, plan: _Plan, obj: EnaioObject, problems: list[tuple[str | None, str]]) -> None:
@@ -455,25 +627,35 @@ class RecordReader:
         problems: list[tuple[str | None, str]] = []
         gaps: list[tuple[str, str]] = []
         """Describing fields left empty: (dotted schema field, reason); kept only if the record is valid."""
-        read = _read_fields(plan) if invalid else set()
-        for enaio_field in sorted(invalid):
-            if enaio_field.split(".")[0] not in read:
-                log.info(
-                    "%s %d: field %s left out (%s); not read by the profile",
-                    obj.type_name,
-                    obj.id,
-                    enaio_field,
-                    invalid[enaio_field],
-                )
-        describing = describing_fields(plan.model)
-        identifying = identifying_fields(plan.model)
-        for name, fm in plan.fields:
-            if fm.derive is not None:
-                continue
+        if invalid:
+            read = plan.read_fields
+            for enaio_field in sorted(invalid):
+                if enaio_field.split(".")[0] not in read:
+                    log.info(
+                        "%s %d: field %s left out (%s); not read by the profile",
+                        obj.type_name,
+                        obj.id,
+                        enaio_field,
+                        invalid[enaio_field],
+                    )
+        identifying = plan.identifying
+        fields = obj.fields
+        own_type = obj.type_name == plan.otype.internal
+        for step in plan.steps:
+            source = step.source
             try:
-                value = self._value(
-                    plan, plan.model, name, fm, obj, nodes, children, invalid, child_invalid, gaps
-                )
+                # the two common sources inline; the rest in _value
+                if source == _FIELD:
+                    if invalid and step.key in invalid:
+                        raise _MappingFailure(step.name, invalid[step.key])
+                    if own_type:
+                        value = step.convert(fields.get(step.key))
+                    else:
+                        value = self._convert_foreign(plan.model, step.name, step.mapping, obj, step.key)
+                elif source == _SYSTEM:
+                    value = step.convert(getattr(obj, step.key))
+                else:
+                    value = self._value(plan, step, obj, nodes, children, invalid, child_invalid, gaps)
             except _MappingFailure as failure:
                 if _undotted(failure.field) not in identifying:
                     gaps.append((failure.field, failure.reason))
@@ -481,12 +663,11 @@ class RecordReader:
                     problems.append((failure.field, failure.reason))
                 continue
             if value is not _OMIT:
-                data[name] = value
-        for name, fm in plan.fields:
-            if fm.derive == "add_years" and fm.of is not None and fm.years is not None:
-                base = data.get(fm.of)
-                if isinstance(base, date) and not isinstance(base, datetime):
-                    data[name] = add_years(base, fm.years)
+                data[step.name] = value
+        for name, of, years in plan.derived:
+            base = data.get(of)
+            if isinstance(base, date) and not isinstance(base, datetime):
+                data[name] = add_years(base, years)
         record: Record | None = None
         for attempt in range(2):
             try:
@@ -510,7 +691,7 @@ class RecordReader:
         if record is None or problems:
             self._quarantine(plan, obj, problems)
             return None
-        gaps.extend(_missing(plan, data, describing, {path for path, _ in gaps}))
+        gaps.extend(_missing(plan, data, {path for path, _ in gaps}))
         for field_name, reason in sorted(set(gaps)):
             self.quarantine.keep(
                 QuarantineEntry(
@@ -523,12 +704,19 @@ class RecordReader:
             )
         return record
 
+    def _convert_foreign(
+        self, model: type[BaseModel], name: str, fm: FieldMapping, obj: EnaioObject, key: str
+    ) -> Any:
+        """An object of another type than the compiled one (not seen in practice): its own separator."""
+        server = _server_field(self.objdef, obj, key)
+        return _converter(model, name, fm, server.valuesep if server is not None else None)(
+            obj.fields.get(key)
+        )
+
     def _value(
         self,
         plan: _Plan,
-        model: type[BaseModel],
-        name: str,
-        fm: FieldMapping,
+        step: _Step,
         obj: EnaioObject,
         nodes: dict[int, _Node],
         children: dict[str, dict[str, list[EnaioObject]]],
@@ -536,110 +724,111 @@ class RecordReader:
         child_invalid: Invalid,
         gaps: list[tuple[str, str]],
     ) -> Any:
-        if fm.table is not None:
-            _check_valid(name, invalid, fm.table, table=True)
-            return self._table(model, name, fm, obj, gaps)
-        if fm.children is not None:
-            if fm.link is not None and fm.link.parent_field is not None:
+        name, fm, source = step.name, step.mapping, step.source
+        if source == _TABLE:
+            if invalid:
+                _check_valid(name, invalid, step.key, table=True)
+            return self._table(step, obj, gaps)
+        if source == _CHILDREN:
+            if invalid and fm.link is not None and fm.link.parent_field is not None:
                 _check_valid(name, invalid, fm.link.parent_field)  # without its key the children are unknown
-            return self._child_items(plan, model, name, fm, obj, children, child_invalid, gaps)
-        server: FieldDef | None = None
-        raw: Any
-        if "const" in fm.model_fields_set:
-            raw = fm.const
-        elif fm.ancestor is not None:
-            found = self._ancestor(plan, obj, fm.ancestor, nodes)
+            return self._child_items(step, obj, children, child_invalid, gaps)
+        if source == _CONST:
+            return step.convert(fm.const)
+        if source == _ANCESTOR:
+            found = self._ancestor(plan, step, obj, nodes)
             if found is None:
                 raise _MappingFailure(name, "ancestor_missing: ancestor object not found")
             if fm.system is not None:
-                raw = found if isinstance(found, int) else found.id
-            else:
-                if fm.field is None or not isinstance(found, _Node):
-                    raise _MappingFailure(name, "ancestor_missing: ancestor object not found")
+                return step.convert(found if isinstance(found, int) else found.id)
+            if fm.field is None or not isinstance(found, _Node):
+                raise _MappingFailure(name, "ancestor_missing: ancestor object not found")
+            if found.invalid:
                 _check_valid(name, found.invalid, fm.field)
-                raw = found.values.get(fm.field)
-                server = self.objdef.type_by_name(fm.ancestor).fields_by_name.get(fm.field)
-        elif fm.system is not None:
-            raw = _system(obj, fm.system)
-        elif fm.field is not None:
-            _check_valid(name, invalid, fm.field)
-            raw = obj.fields.get(fm.field)
-            server = _server_field(self.objdef, obj, fm.field)
-        else:
-            raw = None
-        return _convert(model, name, fm, raw, server.valuesep if server is not None else None)
+            return step.convert(found.values.get(fm.field))
+        return step.convert(None)
 
-    def _table(
-        self,
-        model: type[BaseModel],
-        name: str,
-        fm: FieldMapping,
-        obj: EnaioObject,
-        gaps: list[tuple[str, str]],
-    ) -> Any:
-        item = schema_item_model(model, name)
-        if item is None or fm.table is None:
+    def _table(self, step: _Step, obj: EnaioObject, gaps: list[tuple[str, str]]) -> Any:
+        if step.item is None:
             return _OMIT
-        identifying = identifying_fields(item)
-        rows = obj.tables.get(fm.table, [])
+        name = step.name
         items: list[dict[str, Any]] = []
-        for index, row in enumerate(rows):
+        for index, row in enumerate(obj.tables.get(step.key, [])):
             converted: dict[str, Any] = {}
-            for col_name, cm in (fm.columns or {}).items():
-                raw = cm.const if "const" in cm.model_fields_set else row.get(cm.column or "")
+            for sub in step.subs:
+                raw = sub.mapping.const if sub.source == _CONST else row.get(sub.key)
                 try:
-                    value = _convert(item, col_name, cm, raw, None)
+                    value = sub.convert(raw)
                 except _MappingFailure as failure:
-                    if col_name not in identifying:
+                    if not sub.identifying:
                         gaps.append((f"{name}.{index}.{failure.field}", failure.reason))
                         continue
                     raise _MappingFailure(f"{name}.{index}.{failure.field}", failure.reason) from None
                 if value is not _OMIT:
-                    converted[col_name] = value
+                    converted[sub.name] = value
             items.append(converted)
         return tuple(items)
 
     def _child_items(
         self,
-        plan: _Plan,
-        model: type[BaseModel],
-        name: str,
-        fm: FieldMapping,
+        step: _Step,
         obj: EnaioObject,
         children: dict[str, dict[str, list[EnaioObject]]],
         child_invalid: Invalid,
         gaps: list[tuple[str, str]],
     ) -> Any:
-        item = schema_item_model(model, name)
-        if item is None:
+        if step.item is None:
             return _OMIT
-        identifying = identifying_fields(item)
-        key = _parent_key(obj, fm)
+        name, item = step.name, step.item
+        key = _parent_key(obj, step.mapping)
         docs = children.get(name, {}).get(str(key), []) if key is not None else []
         items: list[dict[str, Any]] = []
         for index, child in enumerate(docs):
             converted: dict[str, Any] = {}
-            for sub_name, sm in (fm.fields or {}).items():
+            for sub in step.subs:
                 try:
-                    if "const" in sm.model_fields_set:
-                        raw: Any = sm.const
-                        server = None
-                    elif sm.system is not None:
-                        raw, server = _system(child, sm.system), None
+                    if sub.source == _CONST:
+                        value = sub.convert(sub.mapping.const)
+                    elif sub.source == _SYSTEM:
+                        value = sub.convert(getattr(child, sub.key))
                     else:
-                        _check_valid(sub_name, child_invalid.get(child.id, {}), sm.field or "")
-                        raw = child.fields.get(sm.field or "")
-                        server = _server_field(self.objdef, child, sm.field or "")
-                    value = _convert(item, sub_name, sm, raw, server.valuesep if server else None)
+                        _check_valid(sub.name, child_invalid.get(child.id, _NO_INVALID), sub.key)
+                        if child.type_name == step.key:
+                            value = sub.convert(child.fields.get(sub.key))
+                        else:
+                            value = self._convert_foreign(item, sub.name, sub.mapping, child, sub.key)
                 except _MappingFailure as failure:
-                    if sub_name not in identifying:
+                    if not sub.identifying:
                         gaps.append((f"{name}.{index}.{failure.field}", failure.reason))
                         continue
                     raise _MappingFailure(f"{name}.{index}.{failure.field}", failure.reason) from None
                 if value is not _OMIT:
-                    converted[sub_name] = value
+                    converted[sub.name] = value
             items.append(converted)
         return tuple(items)
+
+
+def _ancestor_keep(profile: MappingProfile) -> dict[str, frozenset[str]]:
+    """Index fields each ancestor type is read for, over every entity of the profile."""
+    keep: dict[str, set[str]] = {}
+    for mapping in profile.entities.values():
+        for _, fm in mapping.field_mappings():
+            if fm.ancestor is not None and fm.field is not None:
+                keep.setdefault(fm.ancestor, set()).add(fm.field)
+    return {name: frozenset(fields) for name, fields in keep.items()}
+
+
+def _node(obj: EnaioObject, keep: frozenset[str], invalid: Mapping[str, str]) -> _Node:
+    """The compact node of a folder or register: only the index fields some ancestor mapping reads."""
+    fields = obj.fields
+    return _Node(
+        obj.id,
+        obj.type_name,
+        obj.kind,
+        obj.parent_id,
+        {name: fields[name] for name in keep if name in fields},
+        {k: r for k, r in invalid.items() if k in keep} if invalid else _NO_INVALID,
+    )
 
 
 def _reason(kind: str, message: str) -> str:
@@ -676,29 +865,20 @@ def _drop(data: dict[str, Any], loc: tuple[str | int, ...]) -> None:
         target.pop(loc[-1], None)
 
 
-def _missing(
-    plan: _Plan, data: Mapping[str, Any], describing: frozenset[str], noted: set[str]
-) -> list[tuple[str, str]]:
+def _missing(plan: _Plan, data: Mapping[str, Any], noted: set[str]) -> list[tuple[str, str]]:
     """Describing fields the profile maps but the object left empty (nested: per item); ``noted`` holds the
     dotted paths already reported as invalid."""
     reason = "missing: value is missing"
-    found: list[tuple[str, str]] = []
-    for name, fm in plan.mapping.fields.items():
-        if name in describing and name not in noted and data.get(name) is None:
-            found.append((name, reason))
-        inner = fm.columns if fm.table is not None else fm.fields if fm.children is not None else None
+    found = [(name, reason) for name in plan.missing_top if data.get(name) is None and name not in noted]
+    for name, columns in plan.missing_nested:
         items = data.get(name)
-        if inner is None or not isinstance(items, tuple):
+        if not isinstance(items, tuple):
             continue
         for index, item in enumerate(items):
-            for column in inner:
-                path = f"{name}.{index}.{column}"
-                if (
-                    f"{name}.{column}" in describing
-                    and isinstance(item, dict)
-                    and item.get(column) is None
-                    and path not in noted
-                ):
+            if not isinstance(item, dict):
+                continue
+            for column in columns:
+                if item.get(column) is None and (path := f"{name}.{index}.{column}") not in noted:
                     found.append((path, reason))
     return found
 
@@ -720,21 +900,6 @@ def _read_fields(plan: _Plan) -> set[str]:
 def _server_field(objdef: ObjectDefinition, obj: EnaioObject, name: str) -> FieldDef | None:
     otype = objdef.types_by_name.get(obj.type_name)
     return otype.fields_by_name.get(name) if otype is not None else None
-
-
-def _system(obj: EnaioObject, name: str) -> Any:
-    return {
-        "id": obj.id,
-        "type": obj.type_name,
-        "type_id": obj.type_id,
-        "modified": obj.modified,
-        "created": obj.created,
-        "creator": obj.creator,
-        "modifier": obj.modifier,
-        "owner": obj.owner,
-        "parent_id": obj.parent_id,
-        "folder_id": obj.folder_id,
-    }[name]
 
 
 def _parent_key(obj: EnaioObject, fm: FieldMapping) -> str | None:
@@ -766,44 +931,60 @@ def _sortable(value: FieldValue | None) -> tuple[int, str]:
     return (0, str(value))
 
 
-def _convert(model: type[BaseModel], name: str, fm: FieldMapping, raw: Any, server_sep: str | None) -> Any:
-    """Source value -> the value handed to the schema; ``_OMIT`` leaves the schema default in place."""
-    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
-        return fm.default if fm.has_default else _OMIT
+def _converter(model: type[BaseModel], name: str, fm: FieldMapping, server_sep: str | None) -> Converter:
+    """Compile the conversion of one field: source value -> the value handed to the schema; ``_OMIT`` leaves
+    the schema default in place. Kind, separator and catalogue mapping are looked up here, once per entity,
+    not once per object."""
     kind = expected_kind(model, name, fm)
     separator = fm.separator(server_sep)
+    empty = fm.default if fm.has_default else _OMIT
+    values = fm.values
+    """Catalogue key -> enum member; keys not listed pass unchanged (identity)."""
+
     if separator is not None:
-        parts = [part.strip() for part in str(raw).split(separator)]
-        mapped = [_map_value(fm, part) for part in parts if part]
-        return tuple(value for value in mapped if value is not None)
-    if kind == "checkbox":
-        try:
-            number = int(raw)
-        except (TypeError, ValueError):
-            raise _MappingFailure(name, "checkbox: value is not 0 or 1") from None
-        if number not in (0, 1):
-            raise _MappingFailure(name, "checkbox: value is not 0 or 1")
-        return number == 1
-    if kind == "integer" and isinstance(raw, str | Decimal):
-        try:
-            return int(raw)
-        except (ValueError, ArithmeticError):
-            raise _MappingFailure(name, "int_parsing: value is not an integer") from None
-    if kind == "decimal" and isinstance(raw, str | int) and not isinstance(raw, bool):
-        try:
-            return Decimal(str(raw))
-        except InvalidOperation:
-            raise _MappingFailure(name, "decimal_parsing: value is not a decimal") from None
-    if kind == "text" and not isinstance(raw, str):
-        raw = str(raw)
-    if isinstance(raw, str):
-        value = _map_value(fm, raw)
-        return _OMIT if value is None else value
-    return raw
 
+        def convert_multi(raw: Any) -> Any:
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                return empty
+            parts = [stripped for part in str(raw).split(separator) if (stripped := part.strip())]
+            if values is None:
+                return tuple(parts)
+            mapped = [values.get(part, part) for part in parts]
+            return tuple(value for value in mapped if value is not None)
 
-def _map_value(fm: FieldMapping, key: str) -> str | None:
-    """Catalogue key -> enum member via ``values``; keys not listed pass unchanged (identity)."""
-    if fm.values is not None and key in fm.values:
-        return fm.values[key]
-    return key
+        return convert_multi
+
+    def convert(raw: Any) -> Any:
+        if raw is None:
+            return empty
+        is_text = isinstance(raw, str)
+        if is_text and not raw.strip():
+            return empty
+        if kind == "checkbox":
+            try:
+                number = int(raw)
+            except (TypeError, ValueError):
+                raise _MappingFailure(name, "checkbox: value is not 0 or 1") from None
+            if number not in (0, 1):
+                raise _MappingFailure(name, "checkbox: value is not 0 or 1")
+            return number == 1
+        if kind == "integer" and (is_text or isinstance(raw, Decimal)):
+            try:
+                return int(raw)
+            except (ValueError, ArithmeticError):
+                raise _MappingFailure(name, "int_parsing: value is not an integer") from None
+        if kind == "decimal" and (is_text or isinstance(raw, int)) and not isinstance(raw, bool):
+            try:
+                return Decimal(str(raw))
+            except InvalidOperation:
+                raise _MappingFailure(name, "decimal_parsing: value is not a decimal") from None
+        if kind == "text" and not is_text:
+            raw, is_text = str(raw), True
+        if is_text:
+            if values is None:
+                return raw
+            value = values.get(raw, raw)
+            return _OMIT if value is None else value
+        return raw
+
+    return convert
