@@ -272,7 +272,7 @@ class Context:
         self._person_dims: dict[str, dict[str, str]] = {}
         self.parts = Parts()
         self._person_parts: dict[str, int] = {}
-        self._case_parts: dict[tuple[int, str | None], int] = {}
+        self._case_parts: dict[tuple[str, str], int] = {}
         self._ages: dict[tuple[date | None, date], str] = {}
         self._active: list[CaseFacts] | None = None
 
@@ -327,12 +327,15 @@ class Context:
         return found
 
     def case_part(self, fall_id: int, im: str | None = None) -> int:
-        """`case_dims` as a part for `Tally.add_parts`."""
-        found = self._case_parts.get((fall_id, im))
+        """`case_dims` as a part for `Tally.add_parts`, kept per (team, Integrationsmanager*in): far fewer
+        than cases."""
+        case = self.facts.cases.get(fall_id)
+        team = case.team if case else UNBEKANNT
+        name = im or (case.im if case else UNBEKANNT)
+        found = self._case_parts.get((team, name))
         if found is None:
-            found = self._case_parts[(fall_id, im)] = self.parts.id(
-                tuple(self.case_dims(fall_id, im).items())
-            )
+            dims = (("regionalteam", team), ("integrationsmanager", name))
+            found = self._case_parts[(team, name)] = self.parts.id(dims)
         return found
 
     def is_adult(self, akz: str) -> bool:
@@ -461,17 +464,19 @@ def contacts(ctx: Context) -> dict[str, Cells]:
                 if code != "K08" or c.themen:  # without topics it cannot change K08
                     ctx.uncounted.add(code, KONTAKTART_FEHLT, c.contact_id)
             continue
+        if c.kontaktart not in BERATUNGSGESPRAECH:  # SONDIERUNG is one of them
+            continue
         org = ctx.case_part(c.fall_id, c.im)
-        if c.kontaktart in BERATUNGSGESPRAECH:
-            k03.add_parts(c.contact_id, ctx.person_part(c.akz), org)
-            for akz in (c.akz, *c.weitere):
-                k02.add_parts(akz, ctx.person_part(akz), org)
-            for thema in c.themen:
-                k08.add_parts((c.contact_id, thema), ctx.part((("handlungsfeld", thema),)))
+        reached = [(akz, ctx.person_part(akz)) for akz in (c.akz, *c.weitere)]  # [0]: the case's person
+        k03.add_parts(c.contact_id, reached[0][1], org)
+        for akz, person in reached:
+            k02.add_parts(akz, person, org)
+        for thema in c.themen:
+            k08.add_parts((c.contact_id, thema), ctx.part((("handlungsfeld", thema),)))
         if c.kontaktart == SONDIERUNG:
-            k04.add_parts(c.contact_id, ctx.person_part(c.akz), org)
-            for akz in (c.akz, *c.weitere):
-                k04p.add_parts(akz, ctx.person_part(akz), org)
+            k04.add_parts(c.contact_id, reached[0][1], org)
+            for akz, person in reached:
+                k04p.add_parts(akz, person, org)
     k03_cells, k08_cells = k03.cells(), k08.cells()
     k03_total = int(k03_cells[()] or 0)
     k08q: Cells = {dims: percent(int(n or 0), k03_total) for dims, n in k08_cells.items() if dims}
