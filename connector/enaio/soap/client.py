@@ -28,9 +28,9 @@ from connector.enaio.model import EnaioObject, FieldValue, FileInfo
 from connector.enaio.objdef import ObjdefLookupError, ObjectDefinition, ObjectType, load_objdef
 from connector.enaio.query import Condition, Deleted, Op, Query, System
 from connector.enaio.soap import codec
-from connector.enaio.soap.convert import to_history, to_object
+from connector.enaio.soap.convert import to_history, to_objects
 from connector.enaio.soap.transport import JobParamValue, SoapTransport, UploadPart
-from connector.enaio.soap.wire import CheckedOut, JobResult, WireObject
+from connector.enaio.soap.wire import CheckedOut, JobResult, RawObject
 from connector.errors import NotFoundError, ResponseFormatError, ValidationError
 from connector.prefetch import prefetched
 from connector.timeutil import zone
@@ -159,15 +159,13 @@ class SoapClient:
         in_recycle_bin = query.deleted is Deleted.ONLY
         try:
             for page in pages:
-                objdef = self.objdef
-                for wire in page:
-                    yield to_object(wire, objdef, self.tz, on_skipped, in_recycle_bin=in_recycle_bin)
+                yield from to_objects(page, self.objdef, self.tz, on_skipped, in_recycle_bin=in_recycle_bin)
         finally:
             close = getattr(pages, "close", None)  # stops the worker at once when the caller leaves early
             if close is not None:
                 close()
 
-    def _raw_pages(self, query: Query, xml: bytes) -> Iterator[list[WireObject]]:
+    def _raw_pages(self, query: Query, xml: bytes) -> Iterator[list[RawObject]]:
         """``Offset``/``PageSize`` paging; each step depends only on the raw page before it. The server may
         answer fewer rows than ``PageSize`` asked for (a cap), so ``TotalHits`` decides the end when the
         server sends it; only without it does a short page end the search. An empty page always ends it; a
@@ -202,7 +200,7 @@ class SoapClient:
                 continue
             count = _count(result, "Count", 0)
             total = _count(result, "TotalHits", -1)
-            page = list(codec.read_content(result.binary("XML")))
+            page = codec.decode_page(result.binary("XML"))
             if page:
                 if page[0].id == previous_first:
                     raise ResponseFormatError(
@@ -260,10 +258,9 @@ class SoapClient:
                 "the server refuses every system column", operation="dms.GetDeletedObjects"
             )
         reader = codec.read_content(result.binary("XML"), operation="dms.GetDeletedObjects")
-        return [
-            to_object(wire, self.objdef, self.tz, operation="dms.GetDeletedObjects", in_recycle_bin=True)
-            for wire in reader
-        ]
+        return list(
+            to_objects(reader, self.objdef, self.tz, operation="dms.GetDeletedObjects", in_recycle_bin=True)
+        )
 
     def history(self, object_id: int) -> list[HistoryEntry]:
         result = self._execute("dms.GetObjectHistory", {"Flags": 0, "ObjectID": object_id}, idempotent=True)

@@ -22,7 +22,7 @@ from connector.enaio.interface import value_error
 from connector.enaio.model import FieldValue, ObjectKind
 from connector.enaio.objdef import FieldDef, FieldValueError, ObjectDefinition, ObjectType
 from connector.enaio.query import Condition, Expr, Group, Op, Query, Sort
-from connector.enaio.soap.wire import CheckedOut, WireFile, WireHistoryEntry, WireObject
+from connector.enaio.soap.wire import CheckedOut, RawFile, RawObject, WireFile, WireHistoryEntry, WireObject
 from connector.errors import ResponseFormatError, ValidationError
 
 BASE_COLUMNS: tuple[str, ...] = (
@@ -414,10 +414,53 @@ class _Context:
         self.table_columns: dict[str, list[str]] = {}
 
 
+def _object_type(el: etree._Element) -> _Context:
+    ctx = _Context()
+    ctx.type_id = _int(el.get("id"), "ObjectType@id")
+    ctx.type_name = el.get("internal_name") or el.get("name") or ""
+    ctx.maintype = _int(el.get("maintype", str(ctx.type_id >> 16)), "ObjectType@maintype")
+    return ctx
+
+
+def decode_page(data: bytes, *, operation: str = "dms.GetResultList") -> list[RawObject]:
+    """The objects of one search page (a DMSContent, LOL rows or HOL objects) as plain values, read once.
+
+    The page is already in memory (a job parameter), so it is parsed whole by the hardened parser and
+    walked in C (``iter`` by tag) instead of an event per element; the tree is dropped on return. Every
+    place read is checked here: what does not fit is a ``ResponseFormatError`` naming the place (never the
+    value). Same reading rules as :func:`read_content`."""
+    root = xmlsafe.parse_bytes(data, operation=operation)
+    fmt = (root.get("format") or "LOL").upper() if root.tag == "DMSContent" else ""
+    objects: list[RawObject] = []
+    ctx = _Context()
+    try:
+        for el in root.iter("ObjectType", "Columns", "Row", "Object"):
+            tag = el.tag
+            if tag == "ObjectType":
+                ctx = _object_type(el)
+                continue
+            parent = el.getparent()
+            parent_tag = parent.tag if parent is not None else None
+            if tag == "Columns":
+                if parent_tag == "Rowset":
+                    _read_columns(el, ctx)
+            elif tag == "Row":
+                if parent_tag == "Rows":
+                    objects.append(_lol_row(el, ctx))
+            elif parent_tag == "ObjectList":
+                objects.append(_hol_object(el, ctx))
+    except ValueError as exc:
+        raise ResponseFormatError(
+            f"unreadable DMSContent ({fmt or 'unknown format'}): {exc}", operation=operation
+        ) from exc
+    return objects
+
+
 def read_content(
     source: bytes | IO[bytes], *, huge_tree: bool = False, operation: str = "dms.GetResultList"
 ) -> Iterator[WireObject]:
-    """Stream the objects of a DMSContent (LOL rows or HOL objects), clearing each one once read."""
+    """Stream the objects of a DMSContent (LOL rows or HOL objects), clearing each one once read (for
+    contents of any size, e.g. a file; a search page goes through :func:`decode_page`)."""
     stream = io.BytesIO(source) if isinstance(source, bytes) else source
     ctx = _Context()
     fmt = ""
@@ -430,25 +473,38 @@ def read_content(
                 if tag == "DMSContent":
                     fmt = (el.get("format") or "LOL").upper()
                 elif tag == "ObjectType":
-                    ctx = _Context()
-                    ctx.type_id = _int(el.get("id"), "ObjectType@id")
-                    ctx.type_name = el.get("internal_name") or el.get("name") or ""
-                    ctx.maintype = _int(el.get("maintype", str(ctx.type_id >> 16)), "ObjectType@maintype")
+                    ctx = _object_type(el)
                 continue
             parent = el.getparent()
             parent_tag = parent.tag if parent is not None else None
             if tag == "Columns" and parent_tag == "Rowset":
                 _read_columns(el, ctx)
             elif tag == "Row" and parent_tag == "Rows":
-                yield _lol_row(el, ctx)
+                yield _wire(_lol_row(el, ctx), ctx)
                 _release(el)
             elif tag == "Object" and parent_tag == "ObjectList":
-                yield _hol_object(el, ctx)
+                yield _wire(_hol_object(el, ctx), ctx)
                 _release(el)
     except (ValueError, KeyError) as exc:
         raise ResponseFormatError(
             f"unreadable DMSContent ({fmt or 'unknown format'}): {exc}", operation=operation
         ) from exc
+
+
+def _wire(raw: RawObject, ctx: _Context) -> WireObject:
+    return WireObject(
+        id=raw.id,
+        type_id=raw.type_id,
+        type_name=ctx.type_name,
+        maintype=ctx.maintype,
+        fields=raw.fields,
+        system=raw.system,
+        system_text=raw.system_text,
+        tables=raw.tables,
+        files=tuple(
+            WireFile(index=f.index, name=f.name, mime_type=f.mime_type, size=f.size) for f in raw.files
+        ),
+    )
 
 
 def _release(el: etree._Element) -> None:
@@ -460,9 +516,13 @@ def _release(el: etree._Element) -> None:
 
 
 def _int(text: str | None, what: str) -> int:
+    """A number the server must send; the message names the place, never the text (it may be personal)."""
     if text is None or not text.strip():
         raise ValueError(f"{what} missing")
-    return int(text)
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{what} is not a number") from None
 
 
 def _read_columns(el: etree._Element, ctx: _Context) -> None:
@@ -483,19 +543,21 @@ def _value_text(el: etree._Element, *, system: bool) -> str:
     return el.text or ""
 
 
-def _lol_row(row: etree._Element, ctx: _Context) -> WireObject:
+def _lol_row(row: etree._Element, ctx: _Context) -> RawObject:
     values = row.findall("Value")
-    if len(values) != len(ctx.columns):
-        raise ValueError(f"row {row.get('id')} has {len(values)} values for {len(ctx.columns)} columns")
+    columns = ctx.columns
+    if len(values) != len(columns):
+        raise ValueError(f"a row has {len(values)} values for {len(columns)} columns")
     fields: dict[str, str] = {}
     system: dict[str, str] = {}
     display: dict[str, str] = {}
-    for (name, is_system), value_el in zip(ctx.columns, values, strict=True):
-        text = _value_text(value_el, system=is_system)
+    for (name, is_system), value_el in zip(columns, values, strict=True):
+        text = value_el.text
         if is_system:
-            system[name] = text
-            display[name] = value_el.text or ""
-        elif text != "":
+            raw = value_el.get("value")
+            system[name] = (text or "") if raw is None else raw
+            display[name] = text or ""
+        elif text:
             fields[name] = text
     tables: dict[str, list[dict[str, str]]] = {}
     for table in row.iterfind("TableField"):
@@ -503,20 +565,10 @@ def _lol_row(row: etree._Element, ctx: _Context) -> WireObject:
         rows = _table_rows(table, ctx.table_columns.get(name, []))
         if rows:
             tables[name] = rows
-    return WireObject(
-        id=_int(row.get("id"), "Row@id"),
-        type_id=ctx.type_id,
-        type_name=ctx.type_name,
-        maintype=ctx.maintype,
-        fields=fields,
-        system=system,
-        system_text=display,
-        tables=tables,
-        files=_files(row),
-    )
+    return RawObject(_int(row.get("id"), "Row@id"), ctx.type_id, fields, system, display, tables, _files(row))
 
 
-def _hol_object(obj: etree._Element, ctx: _Context) -> WireObject:
+def _hol_object(obj: etree._Element, ctx: _Context) -> RawObject:
     fields: dict[str, str] = {}
     system: dict[str, str] = {}
     display: dict[str, str] = {}
@@ -534,16 +586,8 @@ def _hol_object(obj: etree._Element, ctx: _Context) -> WireObject:
         rows = _table_rows(table, column_names)
         if rows:
             tables[name] = rows
-    return WireObject(
-        id=_int(obj.get("id"), "Object@id"),
-        type_id=ctx.type_id,
-        type_name=ctx.type_name,
-        maintype=ctx.maintype,
-        fields=fields,
-        system=system,
-        system_text=display,
-        tables=tables,
-        files=_files(obj),
+    return RawObject(
+        _int(obj.get("id"), "Object@id"), ctx.type_id, fields, system, display, tables, _files(obj)
     )
 
 
@@ -556,16 +600,20 @@ def _table_rows(table: etree._Element, column_names: Sequence[str]) -> list[dict
     return rows
 
 
-def _files(el: etree._Element) -> tuple[WireFile, ...]:
-    return tuple(
-        WireFile(
-            index=_int(f.get("index"), "File@index"),
-            name=f.get("name") or "",
-            mime_type=f.get("mimetype") or "application/octet-stream",
-            size=int(f.get("size") or 0),
+def _files(el: etree._Element) -> tuple[RawFile, ...]:
+    files = []
+    for f in el.iterfind("Files/File"):
+        index = _int(f.get("index"), "File@index")
+        size = _int(f.get("size") or "0", "File@size")
+        # FileInfo's bounds, checked here where the place can be named
+        if index < 1:
+            raise ValueError("File@index below 1")
+        if size < 0:
+            raise ValueError("File@size below 0")
+        files.append(
+            RawFile(index, f.get("name") or "", f.get("mimetype") or "application/octet-stream", size)
         )
-        for f in el.iterfind("Files/File")
-    )
+    return tuple(files)
 
 
 # ------------------------------------------------------------------------------------------- DMSHistory

@@ -5,6 +5,9 @@ Tolerant (``extra="ignore"``): servers add attributes and parameters. Typing hap
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import NamedTuple
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -86,6 +89,29 @@ class WireObject(_Wire):
     """The display text of each system field (a name where ``value`` holds a number or GUID)."""
     tables: dict[str, list[dict[str, str]]] = Field(default_factory=dict)
     files: tuple[WireFile, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RawFile:
+    """A ``File`` of a search page, checked by the decoder (``index`` ≥ 1, ``size`` ≥ 0)."""
+
+    index: int
+    name: str
+    mime_type: str
+    size: int
+
+
+class RawObject(NamedTuple):
+    """One object of a search page, as :class:`WireObject` carries it but decoded without a model: the
+    decoder checked every place it read (the hot path of a search; see ``codec.decode_page``)."""
+
+    id: int
+    type_id: int
+    fields: dict[str, str]
+    system: dict[str, str]
+    system_text: dict[str, str]
+    tables: dict[str, list[dict[str, str]]]
+    files: tuple[RawFile, ...]
 
 
 class WireHistoryEntry(_Wire):
