@@ -34,7 +34,14 @@ from connector.enaio.dms.codec import (
 )
 from connector.enaio.dms.convert import Converter, properties
 from connector.enaio.dms.transport import DmsTransport, decode_json
-from connector.enaio.dms.wire import InfoResponse, ObjectsResponse, SearchResponse, WireObject
+from connector.enaio.dms.wire import (
+    InfoResponse,
+    ObjectsResponse,
+    RawPage,
+    WireObject,
+    decode_object,
+    decode_search_page,
+)
 from connector.enaio.interface import (
     HistoryEntry,
     NewObject,
@@ -290,7 +297,7 @@ class DmsClient:
         if limit is not None:
             page_size = max(1, min(page_size, limit))
 
-        def produce() -> Iterator[tuple[SearchResponse, frozenset[str]]]:
+        def produce() -> Iterator[tuple[RawPage, frozenset[str]]]:
             return self._raw_pages(query, object_type, ancestors, compiled, page_size, limit)
 
         # one page answers it (a lookup by id, a small max_hits): no worker worth starting
@@ -337,7 +344,7 @@ class DmsClient:
         compiled: CompiledSearch,
         page_size: int,
         limit: int | None,
-    ) -> Iterator[tuple[SearchResponse, frozenset[str]]]:
+    ) -> Iterator[tuple[RawPage, frozenset[str]]]:
         """The decoded pages of one search, each with the system properties its statement selected. The
         server may cap ``maxItems`` below the page size asked for, so a short page ends the search only
         when the answer says nothing else: ``hasMoreItems`` decides when present, else ``totalNumItems``,
@@ -357,7 +364,7 @@ class DmsClient:
                     raise
                 compiled = self._compile(query, object_type, ancestors)
                 continue
-            page = parse_model(SearchResponse, decode_json(response, operation), operation)
+            page = decode_search_page(decode_json(response, operation), operation)
             if not page.objects:
                 return
             yield page, compiled.selected
@@ -380,8 +387,7 @@ class DmsClient:
         response = self.transport.call(
             "GET", self.transport.url("objects", object_id), operation=operation, idempotent=True
         )
-        wire = parse_model(WireObject, decode_json(response, operation), operation)
-        obj = self._conv().to_object(wire, operation)
+        obj = self._conv().to_object(decode_object(decode_json(response, operation), operation), operation)
         if obj.id != object_id:
             raise ResponseFormatError(f"asked for object {object_id}, got {obj.id}", operation=operation)
         if obj.kind is not ObjectKind.FOLDER and obj.folder_id is None:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from connector import timeutil
 from connector.enaio.dms.codec import json_value, resolve_field
-from connector.enaio.dms.wire import WireObject
+from connector.enaio.dms.wire import RawObject, RawStream, WireObject
 from connector.enaio.fieldtyping import FieldTyper
 from connector.enaio.interface import OnSkipped, value_error
 from connector.enaio.model import EnaioObject, FieldValue, FileInfo, ObjectKind
@@ -28,8 +28,12 @@ from connector.enaio.objdef import (
     ObjectType,
     TableColumn,
     UnknownObjectTypeError,
+    ValueType,
 )
 from connector.errors import ResponseFormatError, ValidationError
+
+_TYPED_CACHE = 50_000
+"""Typed values kept per converter (a few MB at most)."""
 
 
 class Converter:
@@ -38,10 +42,15 @@ class Converter:
     def __init__(self, objdef: ObjectDefinition, tz: ZoneInfo) -> None:
         self.objdef = objdef
         self.tz = tz
+        self._types: dict[str | int, ObjectType] = {}
+        """Type references seen in answers, resolved once (a page holds one type many times)."""
+        self._typed: dict[tuple[FieldDef | TableColumn, type, Any], FieldValue | None] = {}
+        """Typed values of dates, numbers and checkboxes by (codec, raw type, raw value): a county repeats
+        them (the same day, the same flag) thousands of times; texts are cheaper to type than to look up."""
 
     def to_object(
         self,
-        wire: WireObject,
+        wire: RawObject | WireObject,
         operation: str,
         on_skipped: OnSkipped | None = None,
         *,
@@ -51,158 +60,186 @@ class Converter:
         """``selected``: the system properties the search asked for (an absent one is empty, since servers
         may leave empty properties out); ``None`` for a GET, where only what came back is known.
         ``deleted``: the recycle-bin state when the server does not say (the search mode)."""
-        object_id = self._int(wire, "system:objectId", operation, required=True)
+        raw = wire if isinstance(wire, RawObject) else RawObject.from_wire(wire)
+        values = raw.system
+        object_id = _int(values, "system:objectId", operation, required=True)
         assert object_id is not None  # noqa: S101 - required=True
-        object_type = self._type(wire, operation)
+        object_type = self._type(raw, operation)
         kind = object_type.kind
-        base = wire.value("system:baseTypeId")
+        base = values.get("system:baseTypeId")
         if base is not None and base != kind.value:
             raise ResponseFormatError(
                 f"object {object_id}: system:baseTypeId {base!r} does not match type {object_type.internal}",
                 operation=operation,
             )
         typer = FieldTyper(object_type, object_id, self._coerce, on_skipped, operation)
-        values = typer.type_all(
-            (name, prop.value) for name, prop in wire.properties.items() if not name.startswith("system:")
-        )
-        creator = self._text(wire, "system:createdBy", operation, required=True) or ""
-        folder_id, parent_id = self._location(wire, kind, operation)
-        locked_by, lock_known = self._lock(wire, operation, selected)
-        is_deleted = self._bool(wire, "system:deleted", operation)
-        return EnaioObject(
+        index = typer.type_all(raw.index.items())
+        creator = _text(values, "system:createdBy", operation, required=True) or ""
+        folder_id, parent_id = _location(values, kind, operation)
+        locked_by, lock_known = _lock(values, operation, selected)
+        is_deleted = _bool(values, "system:deleted", operation)
+        # every value is already typed (field codecs, the checks here): validating again buys nothing
+        return EnaioObject.model_construct(
             id=object_id,
             type_id=object_type.type_id,
             type_name=object_type.internal,
             kind=kind,
             parent_id=parent_id,
             folder_id=folder_id,
-            fields=values.fields,
-            tables=values.tables,
-            created=self._datetime(wire, "system:creationDate", operation),
+            fields=index.fields,
+            tables=index.tables,
+            created=self._datetime(values, "system:creationDate", operation),
             creator=creator,
-            modified=self._datetime(wire, "system:lastModificationDate", operation),
-            modifier=self._text(wire, "system:lastModifiedBy", operation, required=True) or "",
-            owner=self._text(wire, "system:owner", operation) or creator,
+            modified=self._datetime(values, "system:lastModificationDate", operation),
+            modifier=_text(values, "system:lastModifiedBy", operation, required=True) or "",
+            owner=_text(values, "system:owner", operation) or creator,
             locked_by=locked_by,
             lock_known=lock_known,
             deleted=deleted if is_deleted is None else is_deleted,
-            files=self._files(wire, object_id, operation),
+            files=_files(raw.streams, object_id, operation),
         )
 
     def _coerce(self, codec: FieldDef | TableColumn, raw: Any) -> FieldValue | None:
-        return codec.coerce(raw, tz=self.tz)
-
-    def _location(self, wire: WireObject, kind: ObjectKind, operation: str) -> tuple[int | None, int | None]:
-        """(folder, direct parent) from whichever location properties the server gave; ``0`` = none.
-        ``(None, None)`` for a folder, and for an object whose location the answer does not carry."""
-        if kind is ObjectKind.FOLDER:
-            return None, None
-        folder = self._first_id(wire, ("system:SDSTA_ID", "system:FOLDERID"), operation)
-        register = self._first_id(wire, ("system:SDREG_ID", "system:REGISTERID"), operation)
-        parent = self._first_id(wire, ("system:parentId",), operation)
-        if parent is None and folder is not None:
-            parent = register if register is not None else folder
-        return folder, parent
-
-    def _first_id(self, wire: WireObject, names: Sequence[str], operation: str) -> int | None:
-        for name in names:
-            value = self._int(wire, name, operation)
-            if value:  # 0 = "none" (no register)
-                return value
-        return None
-
-    def _lock(
-        self, wire: WireObject, operation: str, selected: frozenset[str] | None
-    ) -> tuple[str | None, bool]:
-        """(holder, known): known when the answer has ``system:lockedBy`` or the search asked for it."""
-        name = "system:lockedBy"
-        if name in wire.properties:
-            return self._text(wire, name, operation) or None, True
-        return None, selected is not None and name in selected
-
-    # -- system properties ---------------------------------------------------------------------
-
-    def _type(self, wire: WireObject, operation: str) -> ObjectType:
-        prop = wire.properties.get("system:objectTypeId")
-        if prop is None:
-            raise ResponseFormatError("object without system:objectTypeId", operation=operation)
-        ref: str | int | None = None
-        if isinstance(prop.value, int) and not isinstance(prop.value, bool):
-            ref = prop.value
-        elif isinstance(prop.value, str) and prop.value.strip():
-            ref = int(prop.value) if prop.value.strip().isdigit() else prop.value.strip()
-        elif prop.local_name:
-            ref = prop.local_name
-        if ref is None:
-            raise ResponseFormatError("system:objectTypeId is not a type id", operation=operation)
+        if codec.value_type is ValueType.TEXT:
+            return codec.coerce(raw, tz=self.tz)
+        # the raw type is part of the key: 1 == Decimal("1.0") == True, but they type differently
+        key = (codec, type(raw), raw)
         try:
-            return self.objdef.resolve_type(ref)
+            return self._typed[key]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable value (a signalling NaN): typed, not kept
+            return codec.coerce(raw, tz=self.tz)
+        value = codec.coerce(raw, tz=self.tz)  # a FieldValueError is not kept: reported each time
+        if len(self._typed) >= _TYPED_CACHE:
+            self._typed.clear()  # memory stays flat however many distinct values a county holds
+        self._typed[key] = value
+        return value
+
+    def _type(self, raw: RawObject, operation: str) -> ObjectType:
+        name = "system:objectTypeId"
+        if name not in raw.system:
+            raise ResponseFormatError(f"object without {name}", operation=operation)
+        value = raw.system[name]
+        ref: str | int | None = None
+        if isinstance(value, int) and not isinstance(value, bool):
+            ref = value
+        elif isinstance(value, str) and value.strip():
+            ref = int(value) if value.strip().isdigit() else value.strip()
+        elif raw.type_local_name:
+            ref = raw.type_local_name
+        if ref is None:
+            raise ResponseFormatError(f"{name} is not a type id", operation=operation)
+        known = self._types.get(ref)
+        if known is not None:
+            return known
+        try:
+            known = self._types[ref] = self.objdef.resolve_type(ref)
         except UnknownObjectTypeError:
             raise ResponseFormatError(
                 f"object type {ref!r} is not in the object definition", operation=operation
             ) from None
+        return known
 
-    @staticmethod
-    def _int(wire: WireObject, name: str, operation: str, *, required: bool = False) -> int | None:
-        value = wire.value(name)
-        if value is None or value == "":
-            if required:
-                raise ResponseFormatError(f"object without {name}", operation=operation)
-            return None
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().isdigit():
-            return int(value)
-        raise ResponseFormatError(f"{name} is not an object id", operation=operation)
-
-    @staticmethod
-    def _text(wire: WireObject, name: str, operation: str, *, required: bool = False) -> str | None:
-        value = wire.value(name)
-        if value is None:
-            if required:
-                raise ResponseFormatError(f"object without {name}", operation=operation)
-            return None
-        if not isinstance(value, str):
-            raise ResponseFormatError(f"{name} is not text", operation=operation)
-        return value
-
-    @staticmethod
-    def _bool(wire: WireObject, name: str, operation: str) -> bool | None:
-        value = wire.value(name)
-        if value is None:
-            return None
-        if isinstance(value, bool):
-            return value
-        if value in ("true", "false", 0, 1):
-            return value in ("true", 1)
-        raise ResponseFormatError(f"{name} is not a boolean", operation=operation)
-
-    def _datetime(self, wire: WireObject, name: str, operation: str) -> datetime:
-        value = wire.value(name)
+    def _datetime(self, values: dict[str, Any], name: str, operation: str) -> datetime:
+        value = values.get(name)
         if not isinstance(value, str | int) or isinstance(value, bool) or value == "":
             raise ResponseFormatError(f"object without a valid {name}", operation=operation)
         try:
             moment = timeutil.parse_datetime(str(value), self.tz)
         except ValueError:
             raise ResponseFormatError(f"{name} is not a date-time", operation=operation) from None
-        return moment.astimezone(self.tz).replace(microsecond=0)
+        moment = moment.astimezone(self.tz)
+        return moment.replace(microsecond=0) if moment.microsecond else moment
 
-    def _files(self, wire: WireObject, object_id: int, operation: str) -> tuple[FileInfo, ...]:
-        files = []
-        for position, stream in enumerate(wire.content_streams, start=1):
-            if not stream.file_name:
-                raise ResponseFormatError(
-                    f"object {object_id}: content stream {position} has no fileName", operation=operation
-                )
-            files.append(
-                FileInfo(
-                    index=position,
-                    name=stream.file_name,
-                    mime_type=stream.mime_type or "application/octet-stream",
-                    size=stream.length or 0,
-                )
+
+# -- system properties -----------------------------------------------------------------------------------
+
+
+def _location(values: dict[str, Any], kind: ObjectKind, operation: str) -> tuple[int | None, int | None]:
+    """(folder, direct parent) from whichever location properties the server gave; ``0`` = none.
+    ``(None, None)`` for a folder, and for an object whose location the answer does not carry."""
+    if kind is ObjectKind.FOLDER:
+        return None, None
+    folder = _first_id(values, ("system:SDSTA_ID", "system:FOLDERID"), operation)
+    register = _first_id(values, ("system:SDREG_ID", "system:REGISTERID"), operation)
+    parent = _first_id(values, ("system:parentId",), operation)
+    if parent is None and folder is not None:
+        parent = register if register is not None else folder
+    return folder, parent
+
+
+def _first_id(values: dict[str, Any], names: Sequence[str], operation: str) -> int | None:
+    for name in names:
+        value = _int(values, name, operation)
+        if value:  # 0 = "none" (no register)
+            return value
+    return None
+
+
+def _lock(values: dict[str, Any], operation: str, selected: frozenset[str] | None) -> tuple[str | None, bool]:
+    """(holder, known): known when the answer has ``system:lockedBy`` or the search asked for it."""
+    name = "system:lockedBy"
+    if name in values:
+        return _text(values, name, operation) or None, True
+    return None, selected is not None and name in selected
+
+
+def _int(values: dict[str, Any], name: str, operation: str, *, required: bool = False) -> int | None:
+    value = values.get(name)
+    if value is None or value == "":
+        if required:
+            raise ResponseFormatError(f"object without {name}", operation=operation)
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    raise ResponseFormatError(f"{name} is not an object id", operation=operation)
+
+
+def _text(values: dict[str, Any], name: str, operation: str, *, required: bool = False) -> str | None:
+    value = values.get(name)
+    if value is None:
+        if required:
+            raise ResponseFormatError(f"object without {name}", operation=operation)
+        return None
+    if not isinstance(value, str):
+        raise ResponseFormatError(f"{name} is not text", operation=operation)
+    return value
+
+
+def _bool(values: dict[str, Any], name: str, operation: str) -> bool | None:
+    value = values.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false", 0, 1):
+        return value in ("true", 1)
+    raise ResponseFormatError(f"{name} is not a boolean", operation=operation)
+
+
+def _files(streams: Sequence[RawStream], object_id: int, operation: str) -> tuple[FileInfo, ...]:
+    files = []
+    for position, stream in enumerate(streams, start=1):
+        if not stream.file_name:
+            raise ResponseFormatError(
+                f"object {object_id}: content stream {position} has no fileName", operation=operation
             )
-        return tuple(files)
+        if stream.length is not None and stream.length < 0:
+            raise ResponseFormatError(
+                f"object {object_id}: content stream {position} has a negative length", operation=operation
+            )
+        files.append(
+            FileInfo.model_construct(
+                index=position,
+                name=stream.file_name,
+                mime_type=stream.mime_type or "application/octet-stream",
+                size=stream.length or 0,
+            )
+        )
+    return tuple(files)
 
 
 def properties(
