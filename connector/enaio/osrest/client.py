@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import requests
 
@@ -25,7 +25,7 @@ from connector.enaio.interface import (
 from connector.enaio.model import EnaioObject, FieldValue, FileInfo, ObjectKind
 from connector.enaio.objdef import ObjdefLookupError, ObjectDefinition, load_objdef
 from connector.enaio.osrest import codec
-from connector.enaio.osrest.convert import parse_wire_datetime, to_enaio_object
+from connector.enaio.osrest.convert import Converter, parse_wire_datetime, to_enaio_object
 from connector.enaio.osrest.filters import matches
 from connector.enaio.osrest.transport import OsrestTransport
 from connector.enaio.osrest.wire import WireObject, WireServiceInfo, WireSession
@@ -39,6 +39,7 @@ from connector.errors import (
     ValidationError,
 )
 from connector.http import HttpOptions
+from connector.prefetch import prefetched
 from connector.timeutil import zone
 
 log = logging.getLogger(__name__)
@@ -281,12 +282,51 @@ class OsrestClient:
     def _pages(
         self, query: Query, compiled: codec.CompiledSearch, on_skipped: OnSkipped | None
     ) -> Iterator[EnaioObject]:
+        """Converts the pages :meth:`_raw_pages` fetches on a worker thread (the server prepares the next
+        page while this one is converted); conversion, ``locate`` lookups and the checks run here."""
+        url = self.transport.url("documents", "search")
+        pages = cast(
+            Generator[list[WireObject], None, None],
+            prefetched(lambda: self._raw_pages(query, compiled, url), name="enaio-osrest-search"),
+        )
+        converter = Converter(
+            self.objdef,
+            self.tz,
+            on_skipped,
+            operation="osrest.search",
+            locate=self._locate,
+            deleted=query.deleted is Deleted.ONLY,
+        )
+        yielded = 0
+        try:
+            for page in pages:
+                for item in page:
+                    obj = converter.convert(item)
+                    if compiled.stop_before is not None and obj.modified < compiled.stop_before:
+                        return
+                    if compiled.residual is not None and not matches(
+                        compiled.residual, obj, compiled.otype, self.tz
+                    ):
+                        continue
+                    yield obj
+                    yielded += 1
+                    if compiled.max_hits is not None and yielded >= compiled.max_hits:
+                        return
+        finally:
+            pages.close()  # stops the worker at once, also when the caller stops early or fails
+
+    def _raw_pages(
+        self, query: Query, compiled: codec.CompiledSearch, url: str
+    ) -> Iterator[list[WireObject]]:
+        """The search's requests, run on the prefetch worker: each decoded page, and from the raw page
+        alone whether another one follows. Never yields while holding the transport's lock."""
         page_size = query.page_size
         offset = 0
-        yielded = 0
         previous_ids: list[int] | None = None
         previous_modified: datetime | None = None
-        url = self.transport.url("documents", "search")
+        # without a residual filter every hit is yielded (until stop_before), so the caller takes no more
+        # than max_hits raw hits: asking for more would be a wasted request
+        wanted = compiled.max_hits if compiled.residual is None else None
         for _ in range(MAX_PAGES):
             if offset == 0:
                 response = self._first_page(query, compiled, url)
@@ -306,28 +346,19 @@ class OsrestClient:
             previous_ids = ids
             if compiled.stop_before is not None:
                 previous_modified = self._check_newest_first(page, previous_modified)
-            for item in page:
-                obj = to_enaio_object(
-                    item,
-                    self.objdef,
-                    self.tz,
-                    on_skipped,
-                    operation="osrest.search",
-                    locate=self._locate,
-                    deleted=query.deleted is Deleted.ONLY,
-                )
-                if compiled.stop_before is not None and obj.modified < compiled.stop_before:
-                    return
-                if compiled.residual is not None and not matches(
-                    compiled.residual, obj, compiled.otype, self.tz
-                ):
-                    continue
-                yield obj
-                yielded += 1
-                if compiled.max_hits is not None and yielded >= compiled.max_hits:
-                    return
+            yield page
             if not page:
                 return
+            if wanted is not None:
+                wanted -= len(page)
+                if wanted <= 0:
+                    return
+            if (
+                compiled.stop_before is not None
+                and previous_modified is not None
+                and previous_modified < compiled.stop_before
+            ):
+                return  # newest first: the caller stops on this page at the latest
             # No total, no "more" flag: a short page ends the search only when this server has served
             # longer pages before; else it may be a page-size cap, and the next page tells.
             if len(page) < page_size and len(page) < self._serves_at_least:

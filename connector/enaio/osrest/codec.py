@@ -37,7 +37,13 @@ from connector.enaio.objdef import (
     TableColumn,
     ValueType,
 )
-from connector.enaio.osrest.wire import WireFileList, WireHistoryEntry, WireObject
+from connector.enaio.osrest.wire import (
+    WireFileList,
+    WireHistoryEntry,
+    WireObject,
+    WireShapeError,
+    decode_object,
+)
 from connector.enaio.query import AncestorCondition, Condition, Deleted, Expr, Group, Op, Query, Sort, System
 from connector.errors import ResponseFormatError, ValidationError
 
@@ -410,15 +416,14 @@ def _json(payload: bytes | str, operation: str) -> Any:
 
 
 def parse_objects(payload: bytes | str, operation: str = "osrest.search") -> list[WireObject]:
+    """A search (or parents) answer: a JSON array of objects, decoded once into plain wire objects."""
     data = _json(payload, operation)
     if not isinstance(data, list):
         raise ResponseFormatError("search response is not a JSON array", operation=operation)
     try:
-        return [WireObject.model_validate(item) for item in data]
-    except PydanticValidationError as exc:
-        raise ResponseFormatError(
-            f"unexpected object shape: {_first_error(exc)}", operation=operation
-        ) from exc
+        return [decode_object(item, str(n)) for n, item in enumerate(data)]
+    except WireShapeError as exc:
+        raise ResponseFormatError(f"unexpected object shape: {exc}", operation=operation) from None
 
 
 def parse_object(payload: bytes | str, operation: str = "osrest.get") -> WireObject:
@@ -426,11 +431,9 @@ def parse_object(payload: bytes | str, operation: str = "osrest.get") -> WireObj
     if isinstance(data, list) and len(data) == 1:
         data = data[0]
     try:
-        return WireObject.model_validate(data)
-    except PydanticValidationError as exc:
-        raise ResponseFormatError(
-            f"unexpected object shape: {_first_error(exc)}", operation=operation
-        ) from exc
+        return decode_object(data)
+    except WireShapeError as exc:
+        raise ResponseFormatError(f"unexpected object shape: {exc}", operation=operation) from None
 
 
 def parse_model(model: type[M], payload: bytes | str, operation: str) -> M:

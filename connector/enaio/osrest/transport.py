@@ -90,7 +90,10 @@ class OsrestTransport:
         self, method: str, url: str, *, operation: str, idempotent: bool | None = None, **kwargs: Any
     ) -> requests.Response:
         try:
-            return self._request(method, url, operation=operation, idempotent=idempotent, **kwargs)
+            # the whole call, re-login included, under the session's lock: a prefetch worker's search
+            # and the caller's own calls (ancestor lookups) never interleave on the session or its cookie
+            with self.http.lock:
+                return self._request(method, url, operation=operation, idempotent=idempotent, **kwargs)
         except EnaioError as exc:
             # The inner frames hold the failed response, whose socket stays open as long as the error lives
             # (a caller keeping the error would keep a server connection busy); the error carries its context.
