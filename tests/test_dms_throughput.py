@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
+from connector import timeutil
 from connector.enaio.client import EnaioClient
 from connector.enaio.dms.client import DmsClient
 from connector.enaio.dms.codec import search_body
@@ -389,3 +390,28 @@ def test_a_lookup_by_id_starts_no_worker(demo_dms: DmsClient) -> None:
     finally:
         threading.Thread.start = original  # type: ignore[method-assign]
     assert WORKER not in started
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2018-05-02T09:00:00+02:00",
+        "2018-05-02T09:00:00Z",
+        "2018-05-02T09:00:00",
+        "2018-05-02T09:00:00.123456+01:00",
+        "2018-05-02T09:00:00+0200",
+        "2018-10-28T02:30:00",  # the hour that happens twice
+        "2018-03-25T02:30:00",  # the hour that does not happen
+        "2018-05-02T09:00:00-00:30",
+        "2018-05-02T09:00:00 ",
+        "2018-05-02T09:00",
+        "02.05.2018 09:00:00",
+        "1525244400000",
+    ],
+)
+def test_system_dates_read_as_the_shared_rule_reads_them(text: str) -> None:
+    raw = _klient(1)
+    raw.system["system:creationDate"] = text
+    created = Converter(OBJDEF, TZ).to_object(raw, "t").created
+    expected = timeutil.parse_datetime(text, TZ).astimezone(TZ).replace(microsecond=0)
+    assert (created, created.isoformat()) == (expected, expected.isoformat())

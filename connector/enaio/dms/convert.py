@@ -145,15 +145,30 @@ class Converter:
         value = values.get(name)
         if not isinstance(value, str | int) or isinstance(value, bool) or value == "":
             raise ResponseFormatError(f"object without a valid {name}", operation=operation)
-        try:
-            moment = timeutil.parse_datetime(str(value), self.tz)
-        except ValueError:
-            raise ResponseFormatError(f"{name} is not a date-time", operation=operation) from None
+        moment = _iso_datetime(value, self.tz)
+        if moment is None:
+            try:
+                moment = timeutil.parse_datetime(str(value), self.tz)
+            except ValueError:
+                raise ResponseFormatError(f"{name} is not a date-time", operation=operation) from None
         moment = moment.astimezone(self.tz)
         return moment.replace(microsecond=0) if moment.microsecond else moment
 
 
 # -- system properties -----------------------------------------------------------------------------------
+
+
+def _iso_datetime(value: str | int, tz: ZoneInfo) -> datetime | None:
+    """The form every DMS answer uses (``2018-05-02T09:00:00+02:00``) parsed directly; ``None`` for any
+    other form, which ``timeutil.parse_datetime`` reads (to the same result: neither its epoch nor its
+    German forms can have ``-`` and ``T`` at these places)."""
+    if not isinstance(value, str) or len(value) < 19 or value[4] != "-" or value[10] != "T":
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
 
 
 def _location(values: dict[str, Any], kind: ObjectKind, operation: str) -> tuple[int | None, int | None]:
