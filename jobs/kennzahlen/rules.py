@@ -269,7 +269,6 @@ class Context:
         self._top = top_nationalities(
             (p.staatsangehoerigkeit for p in facts.persons.values()), self.params.breakdowns.nationality_top_n
         )
-        self._person_dims: dict[str, dict[str, str]] = {}
         self.parts = Parts()
         self._person_parts: dict[str, int] = {}
         self._case_parts: dict[tuple[str, str], int] = {}
@@ -277,14 +276,10 @@ class Context:
         self._active: list[CaseFacts] | None = None
 
     def person_dims(self, akz: str, on: date | None = None) -> dict[str, str]:
-        day = on or self.period.stichtag
-        if on is None and akz in self._person_dims:
-            return self._person_dims[akz]
+        if on is None:  # the Stichtag: kept once per person, as a part
+            return dict(self.parts.table[self.person_part(akz)])
         person = self.facts.persons.get(akz)
-        dims = _unknown_person() if person is None else self._dims_of(person, day)
-        if on is None:
-            self._person_dims[akz] = dims
-        return dims
+        return _unknown_person() if person is None else self._dims_of(person, on)
 
     def _age_group(self, geburtsdatum: date | None, day: date) -> str:
         """Many people share a birthday: each (birthday, day) is looked up in the bands once."""
@@ -320,10 +315,12 @@ class Context:
         return self.parts.id(dims)
 
     def person_part(self, akz: str) -> int:
-        """`person_dims` on the Stichtag as a part for `Tally.add_parts`."""
+        """`person_dims` on the Stichtag as a part for `Tally.add_parts` (one int per person, not a dict)."""
         found = self._person_parts.get(akz)
         if found is None:
-            found = self._person_parts[akz] = self.parts.id(tuple(self.person_dims(akz).items()))
+            person = self.facts.persons.get(akz)
+            dims = _unknown_person() if person is None else self._dims_of(person, self.period.stichtag)
+            found = self._person_parts[akz] = self.parts.id(tuple(dims.items()))
         return found
 
     def case_part(self, fall_id: int, im: str | None = None) -> int:
