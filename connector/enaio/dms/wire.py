@@ -1,5 +1,6 @@
-"""Pydantic models of the DMS service's JSON (``/api/dms``). Tolerant: servers add keys, so unknown keys
-are ignored; values stay untyped here and are typed against the object definition in ``convert``."""
+"""Pydantic models of the DMS service's JSON (``/api/dms``), and the hand decoder of search pages that reads
+exactly what they read. Tolerant: servers add keys, so unknown keys are ignored; values stay untyped here and
+are typed against the object definition in ``convert``."""
 
 from __future__ import annotations
 
@@ -154,6 +155,7 @@ def decode_object(body: Any, operation: str, where: str = "") -> RawObject:
     """One ``{"properties": {name: {"value", "localName"?}}, "contentStreams": [...]}``."""
     if not isinstance(body, dict):
         raise shape_error(where, "Input should be a valid dictionary", operation)
+    where = f"{where}." if where else ""
     props = body.get("properties", _MISSING)
     if props is _MISSING:
         props = {}
@@ -201,7 +203,7 @@ def decode_search_page(body: Any, operation: str) -> RawPage:
     if raw_objects is not _MISSING:
         if not isinstance(raw_objects, list):
             raise shape_error("objects", "Input should be a valid list", operation)
-        objects = [decode_object(item, operation, f"objects.{n}.") for n, item in enumerate(raw_objects)]
+        objects = [decode_object(item, operation, f"objects.{n}") for n, item in enumerate(raw_objects)]
     _int(_key(body, "numItems", "num_items"), "numItems", operation)
     more = _key(body, "hasMoreItems", "has_more_items")
     if more is _MISSING:
