@@ -7,6 +7,7 @@ import copy
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -15,6 +16,7 @@ from connector.enaio.model import EnaioObject
 from connector.enaio.objdef import default_objdef
 from connector.enaio.osrest import codec, wire
 from connector.enaio.osrest.client import OsrestClient
+from connector.enaio.osrest.convert import to_enaio_object
 from connector.enaio.query import Query
 from connector.errors import ResponseFormatError
 from tests.conftest import make_settings
@@ -227,3 +229,12 @@ def test_max_hits_asks_for_no_page_beyond_the_hits(demo_emulator: EmulatorServer
         client.close()
     assert len(hits) == 7
     assert len(searches) == 2, "the prefetch worker stops once the caller has all its hits"
+
+
+@pytest.mark.parametrize("file", [{"index": 0, "name": "a.pdf"}, {"index": 1, "name": "a.pdf", "size": -1}])
+def test_an_impossible_content_file_is_a_response_format_error(file: dict[str, Any]) -> None:
+    sample = _sample()
+    sample["contentFiles"] = [file]
+    wire_object = codec.parse_object(json.dumps(sample))
+    with pytest.raises(ResponseFormatError, match="content file"):
+        to_enaio_object(wire_object, default_objdef(), ZoneInfo("Europe/Berlin"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Generator, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
@@ -109,6 +110,33 @@ def _id_lookup(query: Query) -> list[int] | None:
             except ValueError:
                 return None
     return None
+
+
+@dataclass
+class _RawPage:
+    """One search answer as the prefetch worker hands it over: parsed JSON, decoded only in scan mode."""
+
+    offset: int
+    items: list[Any]
+    decoded: list[WireObject] | None = None
+
+
+class _RepeatGuard:
+    """A page repeating the previous page's ids means paging does not advance: an error, not a loop."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.previous: list[int] | None = None
+
+    def check(self, page: list[WireObject], offset: int) -> None:
+        ids = [item.osid for item in page]
+        if ids and ids == self.previous:
+            raise ResponseFormatError(
+                f"the server returned the same page twice (offset {offset}); paging does not advance",
+                operation="osrest.search",
+                url=self.url,
+            )
+        self.previous = ids
 
 
 class OsrestClient:
@@ -282,11 +310,11 @@ class OsrestClient:
     def _pages(
         self, query: Query, compiled: codec.CompiledSearch, on_skipped: OnSkipped | None
     ) -> Iterator[EnaioObject]:
-        """Converts the pages :meth:`_raw_pages` fetches on a worker thread (the server prepares the next
-        page while this one is converted); conversion, ``locate`` lookups and the checks run here."""
+        """Decodes and converts the pages :meth:`_raw_pages` fetches on a worker thread: the server prepares
+        the next page while this one is decoded and converted (``locate`` lookups and checks run here)."""
         url = self.transport.url("documents", "search")
         pages = cast(
-            Generator[list[WireObject], None, None],
+            Generator[_RawPage, None, None],
             prefetched(lambda: self._raw_pages(query, compiled, url), name="enaio-osrest-search"),
         )
         converter = Converter(
@@ -297,10 +325,15 @@ class OsrestClient:
             locate=self._locate,
             deleted=query.deleted is Deleted.ONLY,
         )
+        repeats = _RepeatGuard(url)
         yielded = 0
         try:
             for page in pages:
-                for item in page:
+                objects = page.decoded
+                if objects is None:
+                    objects = codec.decode_page(page.items)
+                    repeats.check(objects, page.offset)
+                for item in objects:
                     obj = converter.convert(item)
                     if compiled.stop_before is not None and obj.modified < compiled.stop_before:
                         return
@@ -315,14 +348,14 @@ class OsrestClient:
         finally:
             pages.close()  # stops the worker at once, also when the caller stops early or fails
 
-    def _raw_pages(
-        self, query: Query, compiled: codec.CompiledSearch, url: str
-    ) -> Iterator[list[WireObject]]:
-        """The search's requests, run on the prefetch worker: each decoded page, and from the raw page
-        alone whether another one follows. Never yields while holding the transport's lock."""
+    def _raw_pages(self, query: Query, compiled: codec.CompiledSearch, url: str) -> Iterator[_RawPage]:
+        """The search's requests, run on the prefetch worker: each answer parsed as JSON, and from its
+        length alone whether another page follows. The objects are decoded by the caller, so that work
+        overlaps the server's (scan decodes here: whether to go on depends on the objects' times).
+        Never yields while holding the transport's lock."""
         page_size = query.page_size
         offset = 0
-        previous_ids: list[int] | None = None
+        repeats = _RepeatGuard(url)
         previous_modified: datetime | None = None
         # without a residual filter every hit is yielded (until stop_before), so the caller takes no more
         # than max_hits raw hits: asking for more would be a wasted request
@@ -335,22 +368,18 @@ class OsrestClient:
                 response = self.transport.request(
                     "POST", url, operation="osrest.search", idempotent=True, json=body, params=params
                 )
-            page = codec.parse_objects(response.content)
-            ids = [item.osid for item in page]
-            if ids and ids == previous_ids:
-                raise ResponseFormatError(
-                    f"the server returned the same page twice (offset {offset}); paging does not advance",
-                    operation="osrest.search",
-                    url=url,
-                )
-            previous_ids = ids
+            items = codec.page_items(response.content)
+            decoded: list[WireObject] | None = None
             if compiled.stop_before is not None:
-                previous_modified = self._check_newest_first(page, previous_modified)
-            yield page
-            if not page:
+                decoded = codec.decode_page(items)
+                repeats.check(decoded, offset)
+                previous_modified = self._check_newest_first(decoded, previous_modified)
+            yield _RawPage(offset, items, decoded)
+            count = len(items)
+            if not count:
                 return
             if wanted is not None:
-                wanted -= len(page)
+                wanted -= count
                 if wanted <= 0:
                     return
             if (
@@ -361,10 +390,10 @@ class OsrestClient:
                 return  # newest first: the caller stops on this page at the latest
             # No total, no "more" flag: a short page ends the search only when this server has served
             # longer pages before; else it may be a page-size cap, and the next page tells.
-            if len(page) < page_size and len(page) < self._serves_at_least:
+            if count < page_size and count < self._serves_at_least:
                 return
-            self._serves_at_least = max(self._serves_at_least, len(page))
-            offset += len(page)
+            self._serves_at_least = max(self._serves_at_least, count)
+            offset += count
         raise ResponseFormatError(
             "search did not end after the maximum number of pages", operation="osrest.search"
         )

@@ -415,15 +415,25 @@ def _json(payload: bytes | str, operation: str) -> Any:
         raise ResponseFormatError(f"response is not JSON: {exc}", operation=operation) from exc
 
 
-def parse_objects(payload: bytes | str, operation: str = "osrest.search") -> list[WireObject]:
-    """A search (or parents) answer: a JSON array of objects, decoded once into plain wire objects."""
+def page_items(payload: bytes | str, operation: str = "osrest.search") -> list[Any]:
+    """A search (or parents) answer parsed as JSON: its items, not yet decoded (:func:`decode_page`)."""
     data = _json(payload, operation)
     if not isinstance(data, list):
         raise ResponseFormatError("search response is not a JSON array", operation=operation)
+    return data
+
+
+def decode_page(items: list[Any], operation: str = "osrest.search") -> list[WireObject]:
+    """The items of :func:`page_items` decoded once into plain wire objects."""
     try:
-        return [decode_object(item, str(n)) for n, item in enumerate(data)]
+        return [decode_object(item, str(n)) for n, item in enumerate(items)]
     except WireShapeError as exc:
         raise ResponseFormatError(f"unexpected object shape: {exc}", operation=operation) from None
+
+
+def parse_objects(payload: bytes | str, operation: str = "osrest.search") -> list[WireObject]:
+    """A search (or parents) answer: a JSON array of objects, decoded once into plain wire objects."""
+    return decode_page(page_items(payload, operation), operation)
 
 
 def parse_object(payload: bytes | str, operation: str = "osrest.get") -> WireObject:

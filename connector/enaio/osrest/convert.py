@@ -241,7 +241,7 @@ class Converter:
             locked_by=None if lock.upper() in _UNLOCKED else lock,
             lock_known=lock_raw is not None,
             deleted=self.deleted if deleted_raw is None else deleted_raw.strip() in ("1", "true", "TRUE"),
-            files=_files(wire.content_files) if wire.content_files else (),
+            files=_files(wire.osid, wire.content_files) if wire.content_files else (),
         )
 
 
@@ -260,9 +260,16 @@ def _otype(objdef: ObjectDefinition, wire: WireObject) -> ObjectType:
     )
 
 
-def _files(files: list[WireFile]) -> tuple[FileInfo, ...]:
+def _files(object_id: int, files: list[WireFile]) -> tuple[FileInfo, ...]:
+    for f in files:
+        # checked here, so a bad listing is a ResponseFormatError and not the model's own error
+        if f.index < 1 or f.size < 0:
+            raise ResponseFormatError(
+                f"object {object_id}: a content file with an index below 1 or a negative size",
+                operation="osrest.convert",
+            )
     return tuple(
-        FileInfo(index=f.index, name=f.name, mime_type=f.mime_type, size=f.size)
+        FileInfo.model_construct(index=f.index, name=f.name, mime_type=f.mime_type, size=f.size)
         for f in sorted(files, key=lambda f: f.index)
     )
 
