@@ -200,7 +200,7 @@ class Converter:
         self.operation = operation
         self.in_recycle_bin = in_recycle_bin
         self._types: dict[int, ObjectType] = {}
-        self._typed: dict[tuple[int, str], FieldValue] = {}
+        self._typed: dict[tuple[FieldDef | TableColumn, str], FieldValue] = {}
 
     def _type(self, wire: ObjectValues) -> ObjectType:
         otype = self._types.get(wire.type_id)
@@ -214,7 +214,7 @@ class Converter:
 
     def _coerce(self, spec: FieldDef | TableColumn, raw: Any) -> FieldValue | None:
         text = str(raw)
-        key = (id(spec), text)  # specs live as long as the definition, which outlives the page
+        key = (spec, text)  # specs hash by identity (eq=False): cheap, and alive as long as the definition
         value = self._typed.get(key)
         if value is None:
             value = spec.from_wire_text(text, tz=self.tz)
