@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextvars
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -75,7 +75,7 @@ class _Worker(Generic[T]):
 
 def prefetched(
     produce: Callable[[], Iterator[T]], *, depth: int = 1, name: str = "enaio-prefetch"
-) -> Iterator[T]:
+) -> Generator[T, None, None]:
     """Iterate ``produce()`` on a worker thread, at most ``depth`` items ahead of the caller."""
     worker: _Worker[T] = _Worker(produce, depth, name)
     worker.thread.start()
