@@ -435,7 +435,9 @@ def test_additional_queries_on_ancestors(client: OsrestClient, emulator: Emulato
     assert raw[0]["parentCabinetKey"] == "IM_FALL"
 
 
-def test_paging_is_lazy_a_bounded_way_ahead_and_stops_on_short_page(emulator: EmulatorServer, client: OsrestClient) -> None:
+def test_paging_looks_ahead_a_bounded_way_and_stops_on_short_page(
+    emulator: EmulatorServer, client: OsrestClient
+) -> None:
     ids = [_klient(client, n) for n in range(7)]
     calls: list[dict[str, Any]] = []
 
